@@ -1,0 +1,1 @@
+"""Gate workflows and reviews arrive with the governance issue."""

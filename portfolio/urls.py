@@ -1,0 +1,8 @@
+from django.urls import path
+
+from portfolio import views
+
+app_name = "portfolio"
+urlpatterns = [
+    path("", views.portfolio_list, name="list"),
+]

@@ -1,0 +1,5 @@
+from django.http import HttpResponse
+
+
+def portfolio_list(request):
+    return HttpResponse("")

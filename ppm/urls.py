@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from ppm import views
+from ppm.accounts import urls as account_urls
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include(account_urls)),
+    path("portfolios/", include("portfolio.urls")),
+    path("projects/", include("projects.urls")),
+    path("admin/", admin.site.urls),
+]

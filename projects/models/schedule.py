@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from projects.models.project import Project
+
+
+@pghistory.track()
+class Milestone(models.Model):
+    """A dated point of delivery in a project, tracked against its baseline."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    is_key = models.BooleanField(
+        default=True, help_text="Key milestones drive the project's schedule slip."
+    )
+    weight = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("1"))
+    baseline_date = models.DateField()
+    forecast_date = models.DateField()
+    actual_date = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["project", "baseline_date", "id"]
+        indexes = [models.Index(fields=["project", "forecast_date"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(weight__gte=0), name="milestone_weight_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MilestoneForecast(models.Model):
+    """One forecast of a milestone's date as stated on a given day: the slip-trend series."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="forecasts")
+    as_of = models.DateField(help_text="The reporting date on which this forecast was made.")
+    forecast_date = models.DateField()
+    reason = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["milestone", "as_of", "id"]
+        indexes = [models.Index(fields=["milestone", "as_of"])]
+
+    def __str__(self) -> str:
+        return f"{self.milestone} @ {self.as_of}: {self.forecast_date}"

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from projects import views
+
+app_name = "projects"
+urlpatterns = [
+    path("", views.my_projects, name="mine"),
+]

@@ -1,0 +1,1 @@
+"""KPI definitions, snapshots and report schedules arrive with the reporting issue."""

@@ -54,7 +54,9 @@ class PortfolioBudget(models.Model):
             models.UniqueConstraint(
                 fields=["portfolio", "fiscal_year"], name="portfolio_budget_one_per_year"
             ),
-            models.CheckConstraint(condition=Q(amount__gte=0), name="portfolio_budget_amount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="portfolio_budget_amount_gte_0"
+            ),
             models.CheckConstraint(
                 condition=Q(fiscal_year__gte=2000, fiscal_year__lte=2100),
                 name="portfolio_budget_year_plausible",
@@ -93,7 +95,11 @@ class StrategicObjective(models.Model):
     """A goal of the organisation that projects contribute to, weighted for prioritisation."""
 
     portfolio = models.ForeignKey(
-        Portfolio, on_delete=models.CASCADE, related_name="objectives", null=True, blank=True,
+        Portfolio,
+        on_delete=models.CASCADE,
+        related_name="objectives",
+        null=True,
+        blank=True,
         help_text="Empty for an organisation-wide objective.",
     )
     name = models.CharField(max_length=200)
@@ -141,12 +147,17 @@ class Resource(models.Model):
     """A person or a role that supplies delivery capacity, in hours per week."""
 
     name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=10, choices=ResourceKind.choices, default=ResourceKind.PERSON)
+    kind = models.CharField(
+        max_length=10, choices=ResourceKind.choices, default=ResourceKind.PERSON
+    )
     group = models.CharField(
         max_length=100, help_text="Resource group capacity is planned by, e.g. 'Developers'."
     )
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="resource",
     )
     capacity_hours_per_week = models.DecimalField(

@@ -30,6 +30,4 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[Role]:
 
 
 def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
-    return user.is_authenticated and (
-        user.is_superuser or bool(roles_of(user).intersection(roles))
-    )
+    return user.is_authenticated and (user.is_superuser or bool(roles_of(user).intersection(roles)))

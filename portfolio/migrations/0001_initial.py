@@ -9,337 +9,809 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('pghistory', '0007_auto_20250421_0444'),
+        ("pghistory", "0007_auto_20250421_0444"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ScoringCriterionEvent',
+            name="ScoringCriterionEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('weight', models.DecimalField(decimal_places=2, max_digits=5)),
-                ('scale_min', models.PositiveSmallIntegerField(default=1)),
-                ('scale_max', models.PositiveSmallIntegerField(default=5)),
-                ('higher_is_better', models.BooleanField(default=True)),
-                ('active', models.BooleanField(default=True)),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                ("weight", models.DecimalField(decimal_places=2, max_digits=5)),
+                ("scale_min", models.PositiveSmallIntegerField(default=1)),
+                ("scale_max", models.PositiveSmallIntegerField(default=5)),
+                ("higher_is_better", models.BooleanField(default=True)),
+                ("active", models.BooleanField(default=True)),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='StrategicObjective',
+            name="StrategicObjective",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('weight', models.DecimalField(decimal_places=2, default=Decimal('1.00'), max_digits=5)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "weight",
+                    models.DecimalField(decimal_places=2, default=Decimal("1.00"), max_digits=5),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='StrategicObjectiveEvent',
+            name="StrategicObjectiveEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('weight', models.DecimalField(decimal_places=2, default=Decimal('1.00'), max_digits=5)),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "weight",
+                    models.DecimalField(decimal_places=2, default=Decimal("1.00"), max_digits=5),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Portfolio',
+            name="Portfolio",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('currency', models.CharField(default='EUR', max_length=3)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('director', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='directed_portfolios', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=20, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("currency", models.CharField(default="EUR", max_length=3)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "director",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="directed_portfolios",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='PortfolioBudget',
+            name="PortfolioBudget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fiscal_year', models.PositiveSmallIntegerField()),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=16)),
-                ('portfolio', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='budgets', to='portfolio.portfolio')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fiscal_year", models.PositiveSmallIntegerField()),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=16)),
+                (
+                    "portfolio",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="budgets",
+                        to="portfolio.portfolio",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['portfolio', 'fiscal_year'],
+                "ordering": ["portfolio", "fiscal_year"],
             },
         ),
         migrations.CreateModel(
-            name='PortfolioBudgetEvent',
+            name="PortfolioBudgetEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('fiscal_year', models.PositiveSmallIntegerField()),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=16)),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='portfolio.portfoliobudget')),
-                ('portfolio', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='portfolio.portfolio')),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                ("fiscal_year", models.PositiveSmallIntegerField()),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=16)),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="portfolio.portfoliobudget",
+                    ),
+                ),
+                (
+                    "portfolio",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="portfolio.portfolio",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='PortfolioEvent',
+            name="PortfolioEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('code', models.CharField(max_length=20)),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('currency', models.CharField(default='EUR', max_length=3)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('director', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='portfolio.portfolio')),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                ("code", models.CharField(max_length=20)),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("currency", models.CharField(default="EUR", max_length=3)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "director",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="portfolio.portfolio",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Program',
+            name="Program",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('manager', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='managed_programs', to=settings.AUTH_USER_MODEL)),
-                ('portfolio', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='programs', to='portfolio.portfolio')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=20, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "manager",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="managed_programs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "portfolio",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="programs",
+                        to="portfolio.portfolio",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ProgramEvent',
+            name="ProgramEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('code', models.CharField(max_length=20)),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('manager', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='portfolio.program')),
-                ('portfolio', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='portfolio.portfolio')),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                ("code", models.CharField(max_length=20)),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "manager",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="portfolio.program",
+                    ),
+                ),
+                (
+                    "portfolio",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="portfolio.portfolio",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Resource',
+            name="Resource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('person', 'Named person'), ('role', 'Role (generic capacity)')], default='person', max_length=10)),
-                ('group', models.CharField(help_text="Resource group capacity is planned by, e.g. 'Developers'.", max_length=100)),
-                ('capacity_hours_per_week', models.DecimalField(decimal_places=1, default=Decimal('37.5'), max_digits=6)),
-                ('active', models.BooleanField(default=True)),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='resource', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("person", "Named person"), ("role", "Role (generic capacity)")],
+                        default="person",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "group",
+                    models.CharField(
+                        help_text="Resource group capacity is planned by, e.g. 'Developers'.",
+                        max_length=100,
+                    ),
+                ),
+                (
+                    "capacity_hours_per_week",
+                    models.DecimalField(decimal_places=1, default=Decimal("37.5"), max_digits=6),
+                ),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="resource",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['group', 'name'],
+                "ordering": ["group", "name"],
             },
         ),
         migrations.CreateModel(
-            name='ResourceEvent',
+            name="ResourceEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('person', 'Named person'), ('role', 'Role (generic capacity)')], default='person', max_length=10)),
-                ('group', models.CharField(help_text="Resource group capacity is planned by, e.g. 'Developers'.", max_length=100)),
-                ('capacity_hours_per_week', models.DecimalField(decimal_places=1, default=Decimal('37.5'), max_digits=6)),
-                ('active', models.BooleanField(default=True)),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='portfolio.resource')),
-                ('user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL)),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("person", "Named person"), ("role", "Role (generic capacity)")],
+                        default="person",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "group",
+                    models.CharField(
+                        help_text="Resource group capacity is planned by, e.g. 'Developers'.",
+                        max_length=100,
+                    ),
+                ),
+                (
+                    "capacity_hours_per_week",
+                    models.DecimalField(decimal_places=1, default=Decimal("37.5"), max_digits=6),
+                ),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="portfolio.resource",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ScoringCriterion',
+            name="ScoringCriterion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('weight', models.DecimalField(decimal_places=2, max_digits=5)),
-                ('scale_min', models.PositiveSmallIntegerField(default=1)),
-                ('scale_max', models.PositiveSmallIntegerField(default=5)),
-                ('higher_is_better', models.BooleanField(default=True)),
-                ('active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("weight", models.DecimalField(decimal_places=2, max_digits=5)),
+                ("scale_min", models.PositiveSmallIntegerField(default=1)),
+                ("scale_max", models.PositiveSmallIntegerField(default=5)),
+                ("higher_is_better", models.BooleanField(default=True)),
+                ("active", models.BooleanField(default=True)),
             ],
             options={
-                'verbose_name_plural': 'scoring criteria',
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('weight__gte', 0)), name='criterion_weight_gte_0'), models.CheckConstraint(condition=models.Q(('scale_max__gt', models.F('scale_min'))), name='criterion_scale_ordered')],
+                "verbose_name_plural": "scoring criteria",
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("weight__gte", 0)), name="criterion_weight_gte_0"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("scale_max__gt", models.F("scale_min"))),
+                        name="criterion_scale_ordered",
+                    ),
+                ],
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='scoringcriterion',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "portfolio_scoringcriterionevent" ("active", "description", "higher_is_better", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "scale_max", "scale_min", "weight") VALUES (NEW."active", NEW."description", NEW."higher_is_better", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."scale_max", NEW."scale_min", NEW."weight"); RETURN NULL;', hash='269e94a920153a9f654294e5a04f3c834aabb698', operation='INSERT', pgid='pgtrigger_insert_insert_00453', table='portfolio_scoringcriterion', when='AFTER')),
+            model_name="scoringcriterion",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "portfolio_scoringcriterionevent" ("active", "description", "higher_is_better", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "scale_max", "scale_min", "weight") VALUES (NEW."active", NEW."description", NEW."higher_is_better", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."scale_max", NEW."scale_min", NEW."weight"); RETURN NULL;',
+                    hash="269e94a920153a9f654294e5a04f3c834aabb698",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_00453",
+                    table="portfolio_scoringcriterion",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='scoringcriterion',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "portfolio_scoringcriterionevent" ("active", "description", "higher_is_better", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "scale_max", "scale_min", "weight") VALUES (NEW."active", NEW."description", NEW."higher_is_better", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."scale_max", NEW."scale_min", NEW."weight"); RETURN NULL;', hash='8448df204eac98b4873350760e553c0124121bfc', operation='UPDATE', pgid='pgtrigger_update_update_4565a', table='portfolio_scoringcriterion', when='AFTER')),
+            model_name="scoringcriterion",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "portfolio_scoringcriterionevent" ("active", "description", "higher_is_better", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "scale_max", "scale_min", "weight") VALUES (NEW."active", NEW."description", NEW."higher_is_better", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."scale_max", NEW."scale_min", NEW."weight"); RETURN NULL;',
+                    hash="8448df204eac98b4873350760e553c0124121bfc",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_4565a",
+                    table="portfolio_scoringcriterion",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='scoringcriterion',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "portfolio_scoringcriterionevent" ("active", "description", "higher_is_better", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "scale_max", "scale_min", "weight") VALUES (OLD."active", OLD."description", OLD."higher_is_better", OLD."id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."scale_max", OLD."scale_min", OLD."weight"); RETURN NULL;', hash='b9703b5e50fc068d4db3c8a5b65494bd3b80565c', operation='DELETE', pgid='pgtrigger_delete_delete_1d76a', table='portfolio_scoringcriterion', when='AFTER')),
+            model_name="scoringcriterion",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "portfolio_scoringcriterionevent" ("active", "description", "higher_is_better", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "scale_max", "scale_min", "weight") VALUES (OLD."active", OLD."description", OLD."higher_is_better", OLD."id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."scale_max", OLD."scale_min", OLD."weight"); RETURN NULL;',
+                    hash="b9703b5e50fc068d4db3c8a5b65494bd3b80565c",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_1d76a",
+                    table="portfolio_scoringcriterion",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='scoringcriterionevent',
-            name='pgh_context',
-            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context'),
+            model_name="scoringcriterionevent",
+            name="pgh_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="pghistory.context",
+            ),
         ),
         migrations.AddField(
-            model_name='scoringcriterionevent',
-            name='pgh_obj',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='portfolio.scoringcriterion'),
+            model_name="scoringcriterionevent",
+            name="pgh_obj",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="events",
+                to="portfolio.scoringcriterion",
+            ),
         ),
         migrations.AddField(
-            model_name='strategicobjective',
-            name='portfolio',
-            field=models.ForeignKey(blank=True, help_text='Empty for an organisation-wide objective.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='objectives', to='portfolio.portfolio'),
+            model_name="strategicobjective",
+            name="portfolio",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty for an organisation-wide objective.",
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="objectives",
+                to="portfolio.portfolio",
+            ),
         ),
         migrations.AddField(
-            model_name='strategicobjectiveevent',
-            name='pgh_context',
-            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context'),
+            model_name="strategicobjectiveevent",
+            name="pgh_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="pghistory.context",
+            ),
         ),
         migrations.AddField(
-            model_name='strategicobjectiveevent',
-            name='pgh_obj',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='portfolio.strategicobjective'),
+            model_name="strategicobjectiveevent",
+            name="pgh_obj",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="events",
+                to="portfolio.strategicobjective",
+            ),
         ),
         migrations.AddField(
-            model_name='strategicobjectiveevent',
-            name='portfolio',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text='Empty for an organisation-wide objective.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='portfolio.portfolio'),
+            model_name="strategicobjectiveevent",
+            name="portfolio",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="Empty for an organisation-wide objective.",
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to="portfolio.portfolio",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='portfolio',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__regex', '^[A-Z]{3}$')), name='portfolio_currency_iso4217'),
+            model_name="portfolio",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__regex", "^[A-Z]{3}$")),
+                name="portfolio_currency_iso4217",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='portfolio',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "portfolio_portfolioevent" ("code", "created_at", "currency", "description", "director_id", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "updated_at") VALUES (NEW."code", NEW."created_at", NEW."currency", NEW."description", NEW."director_id", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."updated_at"); RETURN NULL;', hash='96b5cab2fd92ccb8f5297f2d4146b2f7f8d84d4e', operation='INSERT', pgid='pgtrigger_insert_insert_e4ace', table='portfolio_portfolio', when='AFTER')),
+            model_name="portfolio",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "portfolio_portfolioevent" ("code", "created_at", "currency", "description", "director_id", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "updated_at") VALUES (NEW."code", NEW."created_at", NEW."currency", NEW."description", NEW."director_id", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."updated_at"); RETURN NULL;',
+                    hash="96b5cab2fd92ccb8f5297f2d4146b2f7f8d84d4e",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_e4ace",
+                    table="portfolio_portfolio",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='portfolio',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "portfolio_portfolioevent" ("code", "created_at", "currency", "description", "director_id", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "updated_at") VALUES (NEW."code", NEW."created_at", NEW."currency", NEW."description", NEW."director_id", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."updated_at"); RETURN NULL;', hash='3834d9283ef741c246f1c78d13e9ca5b1447557c', operation='UPDATE', pgid='pgtrigger_update_update_4a30b', table='portfolio_portfolio', when='AFTER')),
+            model_name="portfolio",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "portfolio_portfolioevent" ("code", "created_at", "currency", "description", "director_id", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "updated_at") VALUES (NEW."code", NEW."created_at", NEW."currency", NEW."description", NEW."director_id", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."updated_at"); RETURN NULL;',
+                    hash="3834d9283ef741c246f1c78d13e9ca5b1447557c",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_4a30b",
+                    table="portfolio_portfolio",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='portfolio',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "portfolio_portfolioevent" ("code", "created_at", "currency", "description", "director_id", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "updated_at") VALUES (OLD."code", OLD."created_at", OLD."currency", OLD."description", OLD."director_id", OLD."id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."updated_at"); RETURN NULL;', hash='44122ff75a9965523bb4cf6e60fe8b99261d4035', operation='DELETE', pgid='pgtrigger_delete_delete_f4a70', table='portfolio_portfolio', when='AFTER')),
+            model_name="portfolio",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "portfolio_portfolioevent" ("code", "created_at", "currency", "description", "director_id", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "updated_at") VALUES (OLD."code", OLD."created_at", OLD."currency", OLD."description", OLD."director_id", OLD."id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."updated_at"); RETURN NULL;',
+                    hash="44122ff75a9965523bb4cf6e60fe8b99261d4035",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_f4a70",
+                    table="portfolio_portfolio",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='portfoliobudget',
-            constraint=models.UniqueConstraint(fields=('portfolio', 'fiscal_year'), name='portfolio_budget_one_per_year'),
+            model_name="portfoliobudget",
+            constraint=models.UniqueConstraint(
+                fields=("portfolio", "fiscal_year"), name="portfolio_budget_one_per_year"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='portfoliobudget',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='portfolio_budget_amount_gte_0'),
+            model_name="portfoliobudget",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gte", 0)), name="portfolio_budget_amount_gte_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='portfoliobudget',
-            constraint=models.CheckConstraint(condition=models.Q(('fiscal_year__gte', 2000), ('fiscal_year__lte', 2100)), name='portfolio_budget_year_plausible'),
+            model_name="portfoliobudget",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("fiscal_year__gte", 2000), ("fiscal_year__lte", 2100)),
+                name="portfolio_budget_year_plausible",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='portfoliobudget',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "portfolio_portfoliobudgetevent" ("amount", "fiscal_year", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id") VALUES (NEW."amount", NEW."fiscal_year", NEW."id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."portfolio_id"); RETURN NULL;', hash='1d1b8b2dff0efe9a159040315caff937c4cdcba0', operation='INSERT', pgid='pgtrigger_insert_insert_59919', table='portfolio_portfoliobudget', when='AFTER')),
+            model_name="portfoliobudget",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "portfolio_portfoliobudgetevent" ("amount", "fiscal_year", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id") VALUES (NEW."amount", NEW."fiscal_year", NEW."id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."portfolio_id"); RETURN NULL;',
+                    hash="1d1b8b2dff0efe9a159040315caff937c4cdcba0",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_59919",
+                    table="portfolio_portfoliobudget",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='portfoliobudget',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "portfolio_portfoliobudgetevent" ("amount", "fiscal_year", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id") VALUES (NEW."amount", NEW."fiscal_year", NEW."id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."portfolio_id"); RETURN NULL;', hash='95fbb8b79494ce609a502f74366115cff10eabcd', operation='UPDATE', pgid='pgtrigger_update_update_1ac21', table='portfolio_portfoliobudget', when='AFTER')),
+            model_name="portfoliobudget",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "portfolio_portfoliobudgetevent" ("amount", "fiscal_year", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id") VALUES (NEW."amount", NEW."fiscal_year", NEW."id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."portfolio_id"); RETURN NULL;',
+                    hash="95fbb8b79494ce609a502f74366115cff10eabcd",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_1ac21",
+                    table="portfolio_portfoliobudget",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='portfoliobudget',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "portfolio_portfoliobudgetevent" ("amount", "fiscal_year", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id") VALUES (OLD."amount", OLD."fiscal_year", OLD."id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."portfolio_id"); RETURN NULL;', hash='97bf7351f7f513799a7d5ef738c49b3c498f6e08', operation='DELETE', pgid='pgtrigger_delete_delete_e12b4', table='portfolio_portfoliobudget', when='AFTER')),
+            model_name="portfoliobudget",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "portfolio_portfoliobudgetevent" ("amount", "fiscal_year", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id") VALUES (OLD."amount", OLD."fiscal_year", OLD."id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."portfolio_id"); RETURN NULL;',
+                    hash="97bf7351f7f513799a7d5ef738c49b3c498f6e08",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_e12b4",
+                    table="portfolio_portfoliobudget",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='program',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "portfolio_programevent" ("code", "description", "id", "manager_id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id") VALUES (NEW."code", NEW."description", NEW."id", NEW."manager_id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."portfolio_id"); RETURN NULL;', hash='e93790495ce85a81a683fcf54de6247bfd4c292f', operation='INSERT', pgid='pgtrigger_insert_insert_c54ec', table='portfolio_program', when='AFTER')),
+            model_name="program",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "portfolio_programevent" ("code", "description", "id", "manager_id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id") VALUES (NEW."code", NEW."description", NEW."id", NEW."manager_id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."portfolio_id"); RETURN NULL;',
+                    hash="e93790495ce85a81a683fcf54de6247bfd4c292f",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_c54ec",
+                    table="portfolio_program",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='program',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "portfolio_programevent" ("code", "description", "id", "manager_id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id") VALUES (NEW."code", NEW."description", NEW."id", NEW."manager_id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."portfolio_id"); RETURN NULL;', hash='55304d5b140b6e7a328e6037ad73882bd0206f4f', operation='UPDATE', pgid='pgtrigger_update_update_67c9c', table='portfolio_program', when='AFTER')),
+            model_name="program",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "portfolio_programevent" ("code", "description", "id", "manager_id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id") VALUES (NEW."code", NEW."description", NEW."id", NEW."manager_id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."portfolio_id"); RETURN NULL;',
+                    hash="55304d5b140b6e7a328e6037ad73882bd0206f4f",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_67c9c",
+                    table="portfolio_program",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='program',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "portfolio_programevent" ("code", "description", "id", "manager_id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id") VALUES (OLD."code", OLD."description", OLD."id", OLD."manager_id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."portfolio_id"); RETURN NULL;', hash='29a8bdaf3fcf27097454d510325bc4655fde775e', operation='DELETE', pgid='pgtrigger_delete_delete_dba38', table='portfolio_program', when='AFTER')),
+            model_name="program",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "portfolio_programevent" ("code", "description", "id", "manager_id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id") VALUES (OLD."code", OLD."description", OLD."id", OLD."manager_id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."portfolio_id"); RETURN NULL;',
+                    hash="29a8bdaf3fcf27097454d510325bc4655fde775e",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_dba38",
+                    table="portfolio_program",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resource',
-            constraint=models.CheckConstraint(condition=models.Q(('capacity_hours_per_week__gte', 0), ('capacity_hours_per_week__lte', 168)), name='resource_capacity_within_a_week'),
+            model_name="resource",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("capacity_hours_per_week__gte", 0), ("capacity_hours_per_week__lte", 168)
+                ),
+                name="resource_capacity_within_a_week",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='resource',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "portfolio_resourceevent" ("active", "capacity_hours_per_week", "group", "id", "kind", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "user_id") VALUES (NEW."active", NEW."capacity_hours_per_week", NEW."group", NEW."id", NEW."kind", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."user_id"); RETURN NULL;', hash='0df1664b083409c1df24d5a500e582ab61f0fb20', operation='INSERT', pgid='pgtrigger_insert_insert_2bc6b', table='portfolio_resource', when='AFTER')),
+            model_name="resource",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "portfolio_resourceevent" ("active", "capacity_hours_per_week", "group", "id", "kind", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "user_id") VALUES (NEW."active", NEW."capacity_hours_per_week", NEW."group", NEW."id", NEW."kind", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."user_id"); RETURN NULL;',
+                    hash="0df1664b083409c1df24d5a500e582ab61f0fb20",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_2bc6b",
+                    table="portfolio_resource",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='resource',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "portfolio_resourceevent" ("active", "capacity_hours_per_week", "group", "id", "kind", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "user_id") VALUES (NEW."active", NEW."capacity_hours_per_week", NEW."group", NEW."id", NEW."kind", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."user_id"); RETURN NULL;', hash='ab30d425910caf55cb70f7c657ed2781eaeda6a2', operation='UPDATE', pgid='pgtrigger_update_update_d49d6', table='portfolio_resource', when='AFTER')),
+            model_name="resource",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "portfolio_resourceevent" ("active", "capacity_hours_per_week", "group", "id", "kind", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "user_id") VALUES (NEW."active", NEW."capacity_hours_per_week", NEW."group", NEW."id", NEW."kind", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."user_id"); RETURN NULL;',
+                    hash="ab30d425910caf55cb70f7c657ed2781eaeda6a2",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_d49d6",
+                    table="portfolio_resource",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='resource',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "portfolio_resourceevent" ("active", "capacity_hours_per_week", "group", "id", "kind", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "user_id") VALUES (OLD."active", OLD."capacity_hours_per_week", OLD."group", OLD."id", OLD."kind", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."user_id"); RETURN NULL;', hash='ab9aefd0f6df9e9cee40e33feee74426b23df91b', operation='DELETE', pgid='pgtrigger_delete_delete_f2cc5', table='portfolio_resource', when='AFTER')),
+            model_name="resource",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "portfolio_resourceevent" ("active", "capacity_hours_per_week", "group", "id", "kind", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "user_id") VALUES (OLD."active", OLD."capacity_hours_per_week", OLD."group", OLD."id", OLD."kind", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."user_id"); RETURN NULL;',
+                    hash="ab9aefd0f6df9e9cee40e33feee74426b23df91b",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_f2cc5",
+                    table="portfolio_resource",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='strategicobjective',
-            constraint=models.CheckConstraint(condition=models.Q(('weight__gte', 0)), name='objective_weight_gte_0'),
+            model_name="strategicobjective",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("weight__gte", 0)), name="objective_weight_gte_0"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='strategicobjective',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "portfolio_strategicobjectiveevent" ("description", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id", "weight") VALUES (NEW."description", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."portfolio_id", NEW."weight"); RETURN NULL;', hash='5431132f1916c78e88f1d03f5d265e1a6d5250d4', operation='INSERT', pgid='pgtrigger_insert_insert_b64d1', table='portfolio_strategicobjective', when='AFTER')),
+            model_name="strategicobjective",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "portfolio_strategicobjectiveevent" ("description", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id", "weight") VALUES (NEW."description", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."portfolio_id", NEW."weight"); RETURN NULL;',
+                    hash="5431132f1916c78e88f1d03f5d265e1a6d5250d4",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_b64d1",
+                    table="portfolio_strategicobjective",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='strategicobjective',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "portfolio_strategicobjectiveevent" ("description", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id", "weight") VALUES (NEW."description", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."portfolio_id", NEW."weight"); RETURN NULL;', hash='e2a0c51ba1055cd66c1ff21c043934db6fccb1df', operation='UPDATE', pgid='pgtrigger_update_update_1b3b9', table='portfolio_strategicobjective', when='AFTER')),
+            model_name="strategicobjective",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "portfolio_strategicobjectiveevent" ("description", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id", "weight") VALUES (NEW."description", NEW."id", NEW."name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."portfolio_id", NEW."weight"); RETURN NULL;',
+                    hash="e2a0c51ba1055cd66c1ff21c043934db6fccb1df",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_1b3b9",
+                    table="portfolio_strategicobjective",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='strategicobjective',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "portfolio_strategicobjectiveevent" ("description", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id", "weight") VALUES (OLD."description", OLD."id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."portfolio_id", OLD."weight"); RETURN NULL;', hash='96f010e400120ce6c6a52863761ab9a4a92304fe', operation='DELETE', pgid='pgtrigger_delete_delete_efcf7', table='portfolio_strategicobjective', when='AFTER')),
+            model_name="strategicobjective",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "portfolio_strategicobjectiveevent" ("description", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id", "weight") VALUES (OLD."description", OLD."id", OLD."name", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."portfolio_id", OLD."weight"); RETURN NULL;',
+                    hash="96f010e400120ce6c6a52863761ab9a4a92304fe",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_efcf7",
+                    table="portfolio_strategicobjective",
+                    when="AFTER",
+                ),
+            ),
         ),
     ]

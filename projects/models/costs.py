@@ -33,9 +33,7 @@ class CostLine(models.Model):
                 fields=["project", "month", "expense_type", "category"],
                 name="cost_line_one_per_month_and_category",
             ),
-            models.CheckConstraint(
-                condition=Q(month__day=1), name="cost_line_month_is_first_day"
-            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="cost_line_month_is_first_day"),
             models.CheckConstraint(
                 condition=Q(planned__gte=0, actual__gte=0, forecast__gte=0),
                 name="cost_line_amounts_gte_0",

@@ -26,11 +26,16 @@ class Project(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="managed_projects"
     )
     delegates = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="delegated_projects",
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="delegated_projects",
         help_text="Users who may update this project on the manager's behalf.",
     )
     sponsor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="sponsored_projects",
     )
     category = models.CharField(max_length=20, choices=Category.choices)
@@ -49,7 +54,9 @@ class Project(models.Model):
     forecast_finish = models.DateField(null=True, blank=True)
     actual_finish = models.DateField(null=True, blank=True)
     budget_at_completion = models.DecimalField(
-        max_digits=16, decimal_places=2, default=Decimal("0"),
+        max_digits=16,
+        decimal_places=2,
+        default=Decimal("0"),
         help_text="BAC: the approved budget for the whole project, in the portfolio's currency.",
     )
     version = models.PositiveIntegerField(

@@ -51,7 +51,10 @@ class Risk(RaidItem):
     probability = models.PositiveSmallIntegerField(help_text="1 (rare) to 5 (almost certain)")
     impact = models.PositiveSmallIntegerField(help_text="1 (minimal) to 5 (severe)")
     cost_impact = models.DecimalField(
-        max_digits=14, decimal_places=2, null=True, blank=True,
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text="Cost if the risk occurs, in the portfolio's currency.",
     )
     response = models.CharField(
@@ -115,11 +118,15 @@ class Dependency(RaidItem):
     """Work in one project that waits on another project, optionally milestone to milestone."""
 
     project = models.ForeignKey(
-        Project, on_delete=models.CASCADE, related_name="dependencies",
+        Project,
+        on_delete=models.CASCADE,
+        related_name="dependencies",
         help_text="The dependent project (the one that waits).",
     )
     depends_on = models.ForeignKey(
-        Project, on_delete=models.CASCADE, related_name="dependents",
+        Project,
+        on_delete=models.CASCADE,
+        related_name="dependents",
         help_text="The project delivering what is waited on.",
     )
     milestone = models.ForeignKey(
@@ -154,7 +161,9 @@ class ChangeRequest(models.Model):
         default=0, help_text="Days the project finish moves (negative brings it forward)."
     )
     cost_impact = models.DecimalField(
-        max_digits=14, decimal_places=2, default=0,
+        max_digits=14,
+        decimal_places=2,
+        default=0,
         help_text="Change to the budget at completion (negative reduces it).",
     )
     state = models.CharField(

@@ -6,12 +6,54 @@ The scope they act in: `director` owns `portfolio`, in which `pm` manages `proje
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import pytest
 from django.contrib.auth.models import Group, User
 
 from portfolio.tests.factories import PortfolioFactory
 from ppm.roles import Role
 from projects.tests.factories import ProjectFactory
+
+
+def pytest_configure(config) -> None:
+    # Browser tests drive Playwright's sync API from the test thread next to live_server.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness would dominate the suite; tests do not need it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_celery_queue():
+    """Give this test session its own queue, so a worker of a running app never takes our tasks."""
+    from ppm.celery import app
+
+    queue = f"conductor-test-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = queue
+    yield queue
+
+
+@pytest.fixture
+def celery_worker(_private_celery_queue):
+    """A real Celery worker consuming from the real Redis broker, in a thread of this process.
+
+    Tests that use it and touch the database must be transactional (the worker's own connection
+    cannot see an uncommitted test transaction).
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from ppm.celery import app
+
+    with start_worker(
+        app, pool="solo", concurrency=1, queues=[_private_celery_queue], perform_ping_check=False,
+        shutdown_timeout=10,
+    ) as worker:
+        yield worker
 
 
 def make_user(username: str, *roles: Role, **extra) -> User:

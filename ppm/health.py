@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import redis
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
+
+__all__ = ["Check", "OperationalError", "run_checks"]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from projects.models.raid import (
     LessonLearned,
     Risk,
 )
+from projects.models.rollup import RollupState
 from projects.models.schedule import Milestone, MilestoneForecast
 from projects.models.status import StatusReport
 
@@ -26,5 +27,6 @@ __all__ = [
     "Project",
     "ProjectScore",
     "Risk",
+    "RollupState",
     "StatusReport",
 ]

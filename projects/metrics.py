@@ -1,0 +1,169 @@
+"""The numbers: one definition of each figure Conductor shows (DESIGN.md §4).
+
+Pure functions over Decimals and dates. A ratio whose denominator is zero is "not defined",
+returned as None — never 0 and never an exception — and shown as "n/a". The rollup SQL
+(issue 4) must give the same results; its property test compares against these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+RATIO_PLACES = Decimal("0.0001")
+MONEY_PLACES = Decimal("0.01")
+
+
+def _ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
+    if denominator == 0:
+        return None
+    return (numerator / denominator).quantize(RATIO_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(MONEY_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+# --- Earned value management -------------------------------------------------------------
+
+
+def planned_value(planned_by_month: Iterable[tuple[date, Decimal]], *, as_of: date) -> Decimal:
+    """PV: the planned cost of every month up to and including the as-of month.
+
+    Cost lines are monthly, so PV is measured at month granularity: the as-of month counts
+    in full (figures are read "as at the end of this reporting month").
+    """
+    cutoff = as_of.replace(day=1)
+    return sum((amount for month, amount in planned_by_month if month <= cutoff), ZERO)
+
+
+def actual_cost(actual_by_month: Iterable[tuple[date, Decimal]], *, as_of: date) -> Decimal:
+    """AC: the actual cost booked in every month up to and including the as-of month."""
+    cutoff = as_of.replace(day=1)
+    return sum((amount for month, amount in actual_by_month if month <= cutoff), ZERO)
+
+
+def earned_value(bac: Decimal, percent_complete: Decimal) -> Decimal:
+    """EV = BAC × percent complete / 100."""
+    return _money(bac * percent_complete / HUNDRED)
+
+
+@dataclass(frozen=True)
+class EVM:
+    """The earned-value figures of one project (or a sum of projects) at one date."""
+
+    bac: Decimal
+    pv: Decimal
+    ev: Decimal
+    ac: Decimal
+
+    @property
+    def cv(self) -> Decimal:
+        """CV = EV − AC (negative: over budget)."""
+        return self.ev - self.ac
+
+    @property
+    def sv(self) -> Decimal:
+        """SV = EV − PV (negative: behind schedule)."""
+        return self.ev - self.pv
+
+    @property
+    def cpi(self) -> Decimal | None:
+        """CPI = EV / AC; not defined while nothing has been spent."""
+        return _ratio(self.ev, self.ac)
+
+    @property
+    def spi(self) -> Decimal | None:
+        """SPI = EV / PV; not defined while nothing was planned to date."""
+        return _ratio(self.ev, self.pv)
+
+    @property
+    def eac(self) -> Decimal | None:
+        """EAC = BAC / CPI (= BAC × AC / EV); not defined when CPI is not defined or zero."""
+        if self.ac == 0 or self.ev == 0:
+            return None
+        return _money(self.bac * self.ac / self.ev)
+
+    @property
+    def etc(self) -> Decimal | None:
+        """ETC = EAC − AC."""
+        eac = self.eac
+        return None if eac is None else eac - self.ac
+
+    @property
+    def vac(self) -> Decimal | None:
+        """VAC = BAC − EAC (negative: expected overrun)."""
+        eac = self.eac
+        return None if eac is None else self.bac - eac
+
+    @property
+    def tcpi(self) -> Decimal | None:
+        """TCPI = (BAC − EV) / (BAC − AC): the efficiency needed on the remaining work to finish
+        on budget; not defined once the budget is fully spent (BAC = AC)."""
+        return _ratio(self.bac - self.ev, self.bac - self.ac)
+
+
+# --- Schedule -----------------------------------------------------------------------------
+
+
+def milestone_slip_days(*, baseline: date, forecast: date, actual: date | None = None) -> int:
+    """Slip = (actual, else forecast) − baseline, in days; negative means ahead."""
+    return ((actual or forecast) - baseline).days
+
+
+@dataclass(frozen=True)
+class MilestoneDates:
+    baseline: date
+    forecast: date
+    actual: date | None = None
+    is_key: bool = True
+
+
+def project_slip_days(milestones: Iterable[MilestoneDates]) -> int | None:
+    """The largest slip among open (not yet achieved) key milestones; None when there are none.
+
+    Ahead-of-plan milestones count as their negative slip, so a project whose open key
+    milestones are all early reports the least-early one.
+    """
+    slips = [
+        milestone_slip_days(baseline=m.baseline, forecast=m.forecast)
+        for m in milestones
+        if m.is_key and m.actual is None
+    ]
+    return max(slips) if slips else None
+
+
+def on_time_rate(milestones: Iterable[MilestoneDates]) -> Decimal | None:
+    """Share of achieved milestones met on or before their baseline date (0–1)."""
+    achieved = [m for m in milestones if m.actual is not None]
+    met = sum(1 for m in achieved if m.actual <= m.baseline)
+    return _ratio(Decimal(met), Decimal(len(achieved)))
+
+
+# --- Risk ---------------------------------------------------------------------------------
+
+PROBABILITY_SHARE = {
+    1: Decimal("0.1"),
+    2: Decimal("0.3"),
+    3: Decimal("0.5"),
+    4: Decimal("0.7"),
+    5: Decimal("0.9"),
+}
+
+
+def risk_score(probability: int, impact: int) -> int:
+    """Exposure score = probability × impact, 1–25."""
+    if not (1 <= probability <= 5 and 1 <= impact <= 5):
+        raise ValueError("probability and impact are 1–5")
+    return probability * impact
+
+
+def expected_monetary_value(probability: int, cost_impact: Decimal | None) -> Decimal:
+    """EMV = probability (as a share: 1→10 %, 2→30 %, 3→50 %, 4→70 %, 5→90 %) × cost impact."""
+    if cost_impact is None:
+        return ZERO
+    return _money(PROBABILITY_SHARE[probability] * cost_impact)

@@ -1,0 +1,107 @@
+"""The numbers against worked examples.
+
+The EVM example is the classic textbook one (e.g. PMBOK Guide style exercises): BAC 100,000;
+at the status date PV 50,000, the work is 40 % complete and 45,000 has been spent.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from projects import metrics
+from projects.metrics import EVM, MilestoneDates
+
+
+@pytest.fixture
+def textbook() -> EVM:
+    return EVM(
+        bac=D("100000"), pv=D("50000"), ev=metrics.earned_value(D("100000"), D("40")), ac=D("45000")
+    )
+
+
+def test_earned_value_is_bac_times_percent_complete(textbook):
+    assert textbook.ev == D("40000.00")
+
+
+def test_variances(textbook):
+    assert textbook.cv == D("-5000.00")
+    assert textbook.sv == D("-10000.00")
+
+
+def test_performance_indices(textbook):
+    assert textbook.cpi == D("0.8889")
+    assert textbook.spi == D("0.8000")
+
+
+def test_estimates_at_and_to_completion(textbook):
+    assert textbook.eac == D("112500.00")
+    assert textbook.etc == D("67500.00")
+    assert textbook.vac == D("-12500.00")
+    assert textbook.tcpi == D("1.0909")
+
+
+def test_ratios_without_a_denominator_are_not_defined_rather_than_zero():
+    nothing_spent = EVM(bac=D("1000"), pv=D("0"), ev=D("0"), ac=D("0"))
+    assert nothing_spent.cpi is None
+    assert nothing_spent.spi is None
+    assert nothing_spent.eac is None
+    assert nothing_spent.etc is None
+    assert nothing_spent.vac is None
+    assert nothing_spent.tcpi == D("1.0000")
+
+    budget_gone = EVM(bac=D("1000"), pv=D("1000"), ev=D("800"), ac=D("1000"))
+    assert budget_gone.tcpi is None
+
+
+def test_pv_and_ac_count_whole_months_up_to_the_as_of_month():
+    plan = [(date(2026, 1, 1), D("10")), (date(2026, 2, 1), D("20")), (date(2026, 3, 1), D("40"))]
+    assert metrics.planned_value(plan, as_of=date(2026, 2, 14)) == D("30")
+    assert metrics.actual_cost(plan, as_of=date(2025, 12, 31)) == D("0")
+
+
+def test_money_stays_decimal(textbook):
+    for value in (textbook.cv, textbook.eac, textbook.cpi):
+        assert isinstance(value, D)
+
+
+def test_milestone_slip_uses_the_actual_date_once_achieved():
+    assert metrics.milestone_slip_days(baseline=date(2026, 3, 3), forecast=date(2026, 3, 17)) == 14
+    assert (
+        metrics.milestone_slip_days(
+            baseline=date(2026, 3, 3), forecast=date(2026, 3, 17), actual=date(2026, 3, 1)
+        )
+        == -2
+    )
+
+
+def test_project_slip_is_the_worst_open_key_milestone():
+    milestones = [
+        MilestoneDates(date(2026, 1, 1), date(2026, 1, 31), actual=date(2026, 2, 20)),  # done
+        MilestoneDates(date(2026, 5, 1), date(2026, 5, 11)),
+        MilestoneDates(date(2026, 6, 1), date(2026, 6, 4)),
+        MilestoneDates(date(2026, 7, 1), date(2026, 9, 1), is_key=False),
+    ]
+    assert metrics.project_slip_days(milestones) == 10
+    assert metrics.project_slip_days([]) is None
+
+
+def test_on_time_rate_counts_achieved_milestones_met_by_baseline():
+    milestones = [
+        MilestoneDates(date(2026, 1, 1), date(2026, 1, 1), actual=date(2026, 1, 1)),
+        MilestoneDates(date(2026, 2, 1), date(2026, 2, 1), actual=date(2026, 2, 9)),
+        MilestoneDates(date(2026, 3, 1), date(2026, 3, 1), actual=date(2026, 2, 27)),
+        MilestoneDates(date(2026, 4, 1), date(2026, 4, 9)),  # open: not counted
+    ]
+    assert metrics.on_time_rate(milestones) == D("0.6667")
+    assert metrics.on_time_rate([]) is None
+
+
+def test_risk_score_and_expected_monetary_value():
+    assert metrics.risk_score(4, 5) == 20
+    assert metrics.expected_monetary_value(4, D("250000")) == D("175000.00")
+    assert metrics.expected_monetary_value(2, None) == D("0")
+    with pytest.raises(ValueError):
+        metrics.risk_score(0, 3)

@@ -167,3 +167,105 @@ def expected_monetary_value(probability: int, cost_impact: Decimal | None) -> De
     if cost_impact is None:
         return ZERO
     return _money(PROBABILITY_SHARE[probability] * cost_impact)
+
+
+# --- Health -------------------------------------------------------------------------------
+
+GREEN, AMBER, RED = "green", "amber", "red"
+_RANK = {GREEN: 0, AMBER: 1, RED: 2}
+
+
+@dataclass(frozen=True)
+class HealthThresholds:
+    """The PMO's thresholds behind rule-based health. A figure at or past `red` is red, at or
+    past `amber` is amber, else green. Index thresholds are lower bounds (below is worse);
+    slip and exposure thresholds are upper bounds (above is worse)."""
+
+    cpi_amber: Decimal = Decimal("0.95")
+    cpi_red: Decimal = Decimal("0.85")
+    spi_amber: Decimal = Decimal("0.95")
+    spi_red: Decimal = Decimal("0.85")
+    slip_amber_days: int = 1
+    slip_red_days: int = 30
+    risk_amber_score: int = 10
+    risk_red_score: int = 15
+
+
+DEFAULT_THRESHOLDS = HealthThresholds()
+
+
+def _index_rag(value: Decimal | None, amber: Decimal, red: Decimal) -> str:
+    if value is None:
+        return GREEN  # nothing spent or planned yet: no evidence of trouble
+    if value < red:
+        return RED
+    return AMBER if value < amber else GREEN
+
+
+def _upper_rag(value: int | None, amber: int, red: int) -> str:
+    if value is None:
+        return GREEN
+    if value >= red:
+        return RED
+    return AMBER if value >= amber else GREEN
+
+
+def worst(*rags: str) -> str:
+    """The worst of several RAG values (red beats amber beats green)."""
+    return max(rags, key=_RANK.__getitem__, default=GREEN)
+
+
+@dataclass(frozen=True)
+class HealthSuggestion:
+    """Rule-derived RAG per dimension, with the evidence each rule used."""
+
+    schedule: str
+    cost: str
+    scope: str
+    risk: str
+    evidence: dict[str, str]
+
+    @property
+    def overall(self) -> str:
+        return worst(self.schedule, self.cost, self.scope, self.risk)
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "overall": self.overall,
+            "schedule": self.schedule,
+            "cost": self.cost,
+            "scope": self.scope,
+            "risk": self.risk,
+        }
+
+
+def suggest_health(
+    *,
+    cpi: Decimal | None,
+    spi: Decimal | None,
+    slip_days: int | None,
+    max_open_risk_score: int | None,
+    pending_scope_changes: int,
+    thresholds: HealthThresholds = DEFAULT_THRESHOLDS,
+) -> HealthSuggestion:
+    """Health by rule: schedule from the worse of SPI and slip, cost from CPI, risk from the
+    highest open risk score, scope amber while scope-changing requests await a decision."""
+    t = thresholds
+    schedule = worst(
+        _index_rag(spi, t.spi_amber, t.spi_red),
+        _upper_rag(slip_days, t.slip_amber_days, t.slip_red_days),
+    )
+    cost = _index_rag(cpi, t.cpi_amber, t.cpi_red)
+    risk = _upper_rag(max_open_risk_score, t.risk_amber_score, t.risk_red_score)
+    scope = AMBER if pending_scope_changes else GREEN
+    evidence = {
+        "schedule": f"SPI {_fmt(spi)}, slip {slip_days if slip_days is not None else 'n/a'} days",
+        "cost": f"CPI {_fmt(cpi)}",
+        "risk": f"highest open risk score {max_open_risk_score or 'none'}",
+        "scope": f"{pending_scope_changes} change request(s) awaiting a decision",
+    }
+    return HealthSuggestion(schedule, cost, scope, risk, evidence)
+
+
+def _fmt(value: Decimal | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"

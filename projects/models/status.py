@@ -6,7 +6,7 @@ import pghistory
 import pgtrigger
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 
 from projects.choices import RAG, ReportState
 from projects.models.project import Project
@@ -32,6 +32,18 @@ class StatusReport(models.Model):
     achievements = models.TextField(blank=True)
     next_steps = models.TextField(blank=True)
     percent_complete = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    suggested_rags = models.JSONField(
+        default=dict,
+        db_default=Value({}, output_field=models.JSONField()),
+        blank=True,
+        help_text="Rule-derived RAG per dimension, frozen when the report is submitted.",
+    )
+    override_reasons = models.JSONField(
+        default=dict,
+        db_default=Value({}, output_field=models.JSONField()),
+        blank=True,
+        help_text="Why the manager's RAG differs from the rule, per dimension.",
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

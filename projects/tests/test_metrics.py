@@ -105,3 +105,43 @@ def test_risk_score_and_expected_monetary_value():
     assert metrics.expected_monetary_value(2, None) == D("0")
     with pytest.raises(ValueError):
         metrics.risk_score(0, 3)
+
+
+def test_health_rules_pick_the_worst_evidence():
+    suggestion = metrics.suggest_health(
+        cpi=D("0.90"),
+        spi=D("1.02"),
+        slip_days=45,
+        max_open_risk_score=12,
+        pending_scope_changes=0,
+    )
+    assert suggestion.cost == "amber"
+    assert suggestion.schedule == "red"  # SPI is fine but a key milestone slipped 45 days
+    assert suggestion.risk == "amber"
+    assert suggestion.scope == "green"
+    assert suggestion.overall == "red"
+    assert "45 days" in suggestion.evidence["schedule"]
+
+
+def test_health_with_no_evidence_yet_is_green():
+    suggestion = metrics.suggest_health(
+        cpi=None, spi=None, slip_days=None, max_open_risk_score=None, pending_scope_changes=0
+    )
+    assert suggestion.as_dict() == dict.fromkeys(
+        ["overall", "schedule", "cost", "scope", "risk"], "green"
+    )
+
+
+def test_thresholds_are_inclusive_at_the_boundary():
+    t = metrics.HealthThresholds(cpi_amber=D("0.95"), cpi_red=D("0.85"))
+    edge = metrics.suggest_health(
+        cpi=D("0.95"),
+        spi=None,
+        slip_days=0,
+        max_open_risk_score=15,
+        pending_scope_changes=1,
+        thresholds=t,
+    )
+    assert edge.cost == "green"
+    assert edge.risk == "red"
+    assert edge.scope == "amber"

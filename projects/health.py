@@ -1,0 +1,60 @@
+"""Read the evidence behind one project's rule-based health and ask the rules (metrics.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Case, F, IntegerField, Max, Q, Sum, When
+
+from projects import metrics
+from projects.choices import ChangeRequestState, RaidStatus, ReportState
+from projects.models import ChangeRequest, CostLine, Milestone, Project, Risk, StatusReport
+
+
+def project_evm(*, project: Project, as_of: date, percent_complete=None) -> metrics.EVM:
+    """EVM of one project at a date, in one aggregate query over its cost lines."""
+    cutoff = as_of.replace(day=1)
+    totals = CostLine.objects.filter(project=project, month__lte=cutoff).aggregate(
+        pv=Sum("planned"), ac=Sum("actual")
+    )
+    if percent_complete is None:
+        percent_complete = (
+            StatusReport.objects.filter(
+                project=project, state=ReportState.SUBMITTED, period_end__lte=as_of
+            )
+            .order_by("-period_end")
+            .values_list("percent_complete", flat=True)
+            .first()
+        ) or 0
+    bac = project.budget_at_completion
+    return metrics.EVM(
+        bac=bac,
+        pv=totals["pv"] or metrics.ZERO,
+        ev=metrics.earned_value(bac, metrics.Decimal(percent_complete)),
+        ac=totals["ac"] or metrics.ZERO,
+    )
+
+
+def project_health_suggestion(*, project: Project, as_of: date) -> metrics.HealthSuggestion:
+    """The rules' RAG for a project on a date (four small aggregate queries)."""
+    evm = project_evm(project=project, as_of=as_of)
+    slip = Milestone.objects.filter(
+        project=project, is_key=True, actual_date__isnull=True
+    ).aggregate(slip=Max(F("forecast_date") - F("baseline_date")))["slip"]
+    risk = (
+        Risk.objects.filter(project=project)
+        .exclude(status=RaidStatus.CLOSED)
+        .aggregate(top=Max(F("probability") * F("impact"), output_field=IntegerField()))["top"]
+    )
+    pending = ChangeRequest.objects.filter(
+        project=project, state=ChangeRequestState.SUBMITTED
+    ).aggregate(
+        n=Sum(Case(When(~Q(scope_impact=""), then=1), default=0, output_field=IntegerField()))
+    )["n"]
+    return metrics.suggest_health(
+        cpi=evm.cpi,
+        spi=evm.spi,
+        slip_days=slip.days if slip is not None else None,
+        max_open_risk_score=risk,
+        pending_scope_changes=pending or 0,
+    )

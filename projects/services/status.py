@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from ppm.audit import acting_as
 from projects.choices import RAG, ReportState
-from projects.models import Project, StatusReport
 from projects.health import project_health_suggestion
+from projects.models import Project, StatusReport
 from projects.services.common import DomainError, mark_rollup_stale, save_versioned
 
 DIMENSIONS = ("overall", "schedule", "cost", "scope", "risk")

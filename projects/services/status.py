@@ -61,7 +61,8 @@ def status_report_start(
 
 def _check_overrides(report: StatusReport, suggested: dict[str, str]) -> None:
     reasons = report.override_reasons or {}
-    for dimension in DIMENSIONS:
+    # The dimensions first: overall usually follows from them.
+    for dimension in (*DIMENSIONS[1:], DIMENSIONS[0]):
         chosen = getattr(report, f"{dimension}_rag")
         if chosen != suggested[dimension] and not (reasons.get(dimension) or "").strip():
             raise DomainError(

@@ -1,0 +1,110 @@
+"""Change requests: raised by the project, decided by the portfolio's director (or PMO).
+
+An approved change applies its schedule and cost impact through `project_replan`, the same
+service a normal edit uses, so the audit trail and the stale mark behave identically.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from ppm.audit import acting_as
+from ppm.roles import Role, has_role
+from projects.choices import ChangeRequestState
+from projects.models import ChangeRequest, Project
+from projects.services.common import DomainError, mark_rollup_stale, save_versioned
+from projects.services.project import project_replan
+
+
+def change_request_raise(
+    *,
+    project: Project,
+    by,
+    title: str,
+    description: str,
+    scope_impact: str = "",
+    schedule_impact_days: int = 0,
+    cost_impact: Decimal = Decimal("0"),
+    submit: bool = True,
+) -> ChangeRequest:
+    if not title.strip():
+        raise DomainError("A title is required.", field="title")
+    if not description.strip():
+        raise DomainError("Describe the change.", field="description")
+    if not scope_impact.strip() and schedule_impact_days == 0 and cost_impact == 0:
+        raise DomainError(
+            "State at least one impact: scope, schedule or cost.", field="scope_impact"
+        )
+    if project.budget_at_completion + cost_impact < 0:
+        raise DomainError("The cost impact would make the budget negative.", field="cost_impact")
+    now = timezone.now()
+    request = ChangeRequest(
+        project=project,
+        title=title.strip(),
+        description=description,
+        scope_impact=scope_impact,
+        schedule_impact_days=schedule_impact_days,
+        cost_impact=cost_impact,
+        raised_by=by,
+        state=ChangeRequestState.SUBMITTED if submit else ChangeRequestState.DRAFT,
+        submitted_at=now if submit else None,
+    )
+    with transaction.atomic(), acting_as(by):
+        request.save()
+        mark_rollup_stale(project.pk)
+    return request
+
+
+def _may_decide(user, request: ChangeRequest) -> bool:
+    portfolio = request.project.portfolio
+    return (
+        user.is_superuser
+        or has_role(user, Role.PMO)
+        or (has_role(user, Role.DIRECTOR) and portfolio.director_id == user.pk)
+    )
+
+
+def change_request_decide(
+    *, request: ChangeRequest, expected_version: int, by, approve: bool, comment: str
+) -> ChangeRequest:
+    """Approve or reject a submitted change; approval applies its schedule and cost impact."""
+    if request.state != ChangeRequestState.SUBMITTED:
+        raise DomainError("Only a submitted change request can be decided.")
+    if not _may_decide(by, request):
+        raise DomainError("Only the portfolio's director or the PMO decides change requests.")
+    if not approve and not comment.strip():
+        raise DomainError("Say why the change is rejected.", field="decision_comment")
+    request.state = ChangeRequestState.APPROVED if approve else ChangeRequestState.REJECTED
+    request.decided_by, request.decided_at = by, timezone.now()
+    request.decision_comment = comment.strip()
+    with transaction.atomic(), acting_as(by, reason=f"Change request decided: {request.title}"):
+        save_versioned(
+            request,
+            expected_version=expected_version,
+            fields=("state", "decided_by", "decided_at", "decision_comment"),
+        )
+        if approve:
+            project = Project.objects.select_for_update().get(pk=request.project_id)
+            finish = project.forecast_finish or project.baseline_finish
+            project_replan(
+                project=project,
+                expected_version=project.version,
+                by=by,
+                reason=f"Approved change request: {request.title}",
+                forecast_finish=(
+                    finish + timedelta(days=request.schedule_impact_days)
+                    if request.schedule_impact_days
+                    else None
+                ),
+                budget_at_completion=(
+                    project.budget_at_completion + request.cost_impact
+                    if request.cost_impact
+                    else None
+                ),
+            )
+        mark_rollup_stale(request.project_id)
+    return request

@@ -1,0 +1,45 @@
+"""Project-level edits: the one path through which a project's plan and budget change."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+
+from ppm.audit import acting_as
+from projects.models import Project
+from projects.services.common import DomainError, mark_rollup_stale, save_versioned
+
+PLAN_FIELDS = ("forecast_finish", "budget_at_completion")
+
+
+def project_replan(
+    *,
+    project: Project,
+    expected_version: int,
+    by,
+    reason: str,
+    forecast_finish: date | None = None,
+    budget_at_completion: Decimal | None = None,
+) -> Project:
+    """Change a project's forecast finish and/or budget at completion, with a reason."""
+    changes: dict[str, object] = {}
+    if forecast_finish is not None:
+        if forecast_finish < project.baseline_start:
+            raise DomainError(
+                "The finish cannot be before the project starts.", field="forecast_finish"
+            )
+        changes["forecast_finish"] = forecast_finish
+    if budget_at_completion is not None:
+        if budget_at_completion < 0:
+            raise DomainError("The budget cannot be negative.", field="budget_at_completion")
+        changes["budget_at_completion"] = budget_at_completion
+    if not changes:
+        return project
+    for name, value in changes.items():
+        setattr(project, name, value)
+    with transaction.atomic(), acting_as(by, reason=reason):
+        save_versioned(project, expected_version=expected_version, fields=changes)
+        mark_rollup_stale(project.pk)
+    return project

@@ -1,5 +1,8 @@
 """The numbers: one definition of each figure Conductor shows (DESIGN.md §4).
 
+Rounding is half away from zero (ROUND_HALF_UP), as PostgreSQL's round(numeric) does, so the
+rollup SQL and these functions agree to the last digit.
+
 Pure functions over Decimals and dates. A ratio whose denominator is zero is "not defined",
 returned as None — never 0 and never an exception — and shown as "n/a". The rollup SQL
 (issue 4) must give the same results; its property test compares against these functions.
@@ -10,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -21,11 +24,11 @@ MONEY_PLACES = Decimal("0.01")
 def _ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
     if denominator == 0:
         return None
-    return (numerator / denominator).quantize(RATIO_PLACES, rounding=ROUND_HALF_EVEN)
+    return (numerator / denominator).quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
 
 
 def _money(value: Decimal) -> Decimal:
-    return value.quantize(MONEY_PLACES, rounding=ROUND_HALF_EVEN)
+    return value.quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
 
 
 # --- Earned value management -------------------------------------------------------------

@@ -176,3 +176,48 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+@pghistory.track()
+class HealthPolicy(models.Model):
+    """The PMO's thresholds for rule-based project health (one row: the organisation's policy).
+
+    Index thresholds (CPI, SPI) are lower bounds: below `red` is red, below `amber` is amber.
+    Slip and risk thresholds are upper bounds: at or above `red` is red, at or above `amber`
+    is amber.
+    """
+
+    cpi_amber = models.DecimalField(max_digits=5, decimal_places=3, default=Decimal("0.950"))
+    cpi_red = models.DecimalField(max_digits=5, decimal_places=3, default=Decimal("0.850"))
+    spi_amber = models.DecimalField(max_digits=5, decimal_places=3, default=Decimal("0.950"))
+    spi_red = models.DecimalField(max_digits=5, decimal_places=3, default=Decimal("0.850"))
+    slip_amber_days = models.PositiveIntegerField(default=1)
+    slip_red_days = models.PositiveIntegerField(default=30)
+    risk_amber_score = models.PositiveSmallIntegerField(default=10)
+    risk_red_score = models.PositiveSmallIntegerField(default=15)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "health policy"
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="health_policy_single_row"),
+            models.CheckConstraint(
+                condition=Q(cpi_red__lte=F("cpi_amber"), spi_red__lte=F("spi_amber")),
+                name="health_policy_index_thresholds_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    slip_amber_days__lte=F("slip_red_days"),
+                    risk_amber_score__lte=F("risk_red_score"),
+                ),
+                name="health_policy_upper_thresholds_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Health policy"
+
+    @classmethod
+    def current(cls) -> HealthPolicy:
+        policy, _ = cls.objects.get_or_create(pk=1)
+        return policy

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.db.models import Case, F, IntegerField, Max, Q, Sum, When
 
+from portfolio.models import HealthPolicy
 from projects import metrics
 from projects.choices import ChangeRequestState, RaidStatus, ReportState
 from projects.models import ChangeRequest, CostLine, Milestone, Project, Risk, StatusReport
@@ -36,7 +37,7 @@ def project_evm(*, project: Project, as_of: date, percent_complete=None) -> metr
 
 
 def project_health_suggestion(*, project: Project, as_of: date) -> metrics.HealthSuggestion:
-    """The rules' RAG for a project on a date (four small aggregate queries)."""
+    """The rules' RAG for a project on a date, by the PMO's policy (a handful of aggregates)."""
     evm = project_evm(project=project, as_of=as_of)
     slip = Milestone.objects.filter(
         project=project, is_key=True, actual_date__isnull=True
@@ -57,4 +58,5 @@ def project_health_suggestion(*, project: Project, as_of: date) -> metrics.Healt
         slip_days=slip.days if slip is not None else None,
         max_open_risk_score=risk,
         pending_scope_changes=pending or 0,
+        thresholds=metrics.HealthThresholds.from_policy(HealthPolicy.current()),
     )

@@ -11,7 +11,7 @@ returned as None — never 0 and never an exception — and shown as "n/a". The 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -192,6 +192,11 @@ class HealthThresholds:
     slip_red_days: int = 30
     risk_amber_score: int = 10
     risk_red_score: int = 15
+
+    @classmethod
+    def from_policy(cls, policy) -> HealthThresholds:
+        """The thresholds of the PMO's HealthPolicy row (portfolio.models.HealthPolicy)."""
+        return cls(**{f.name: getattr(policy, f.name) for f in fields(cls)})
 
 
 DEFAULT_THRESHOLDS = HealthThresholds()

@@ -145,3 +145,16 @@ def test_thresholds_are_inclusive_at_the_boundary():
     assert edge.cost == "green"
     assert edge.risk == "red"
     assert edge.scope == "amber"
+
+
+@pytest.mark.django_db
+def test_the_pmo_policy_row_supplies_the_thresholds():
+    from portfolio.models import HealthPolicy
+
+    policy = HealthPolicy.current()
+    policy.risk_red_score = 20
+    policy.save()
+
+    thresholds = metrics.HealthThresholds.from_policy(HealthPolicy.current())
+    assert thresholds.risk_red_score == 20
+    assert thresholds.cpi_amber == D("0.950")

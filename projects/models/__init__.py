@@ -10,7 +10,7 @@ from projects.models.raid import (
     LessonLearned,
     Risk,
 )
-from projects.models.rollup import RollupState
+from projects.models.rollup import ProjectRollup, RollupState
 from projects.models.schedule import Milestone, MilestoneForecast
 from projects.models.status import StatusReport
 
@@ -25,6 +25,7 @@ __all__ = [
     "Milestone",
     "MilestoneForecast",
     "Project",
+    "ProjectRollup",
     "ProjectScore",
     "Risk",
     "RollupState",

@@ -36,3 +36,71 @@ class RollupState(models.Model):
     @property
     def is_stale(self) -> bool:
         return self.requested > self.computed
+
+
+def _money(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=18, decimal_places=2, **kwargs)
+
+
+def _ratio(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=12, decimal_places=4, null=True, **kwargs)
+
+
+class ProjectRollup(models.Model):
+    """A project's computed figures (EVM, schedule, risk, rule health) as of `as_of`.
+
+    Written only by the rollup engine (projects/rollups.py) with set-based SQL; dashboards and
+    lists read these rows instead of aggregating raw data on every request.
+    """
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, primary_key=True, related_name="rollup"
+    )
+    portfolio = models.ForeignKey(
+        "portfolio.Portfolio", on_delete=models.CASCADE, related_name="project_rollups"
+    )
+    as_of = models.DateField()
+    bac = _money()
+    pv = _money()
+    ev = _money()
+    ac = _money()
+    cv = _money()
+    sv = _money()
+    eac = _money(null=True)
+    etc = _money(null=True)
+    vac = _money(null=True)
+    cpi = _ratio()
+    spi = _ratio()
+    tcpi = _ratio()
+    percent_complete = models.DecimalField(max_digits=5, decimal_places=2)
+    slip_days = models.IntegerField(null=True)
+    milestones_total = models.IntegerField()
+    milestones_slipping = models.IntegerField()
+    milestones_achieved = models.IntegerField()
+    milestones_on_time = models.IntegerField()
+    on_time_rate = _ratio()
+    open_risks = models.IntegerField()
+    high_risks = models.IntegerField()
+    exposure = models.IntegerField()
+    emv = _money()
+    pending_scope_changes = models.IntegerField()
+    schedule_rag = models.CharField(max_length=5)
+    cost_rag = models.CharField(max_length=5)
+    scope_rag = models.CharField(max_length=5)
+    risk_rag = models.CharField(max_length=5)
+    health_rag = models.CharField(max_length=5)
+    reported_rag = models.CharField(max_length=5, blank=True)
+    last_report_period_end = models.DateField(null=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["portfolio", "health_rag"]),
+            models.Index(fields=["portfolio", "cpi"]),
+            models.Index(fields=["portfolio", "spi"]),
+            models.Index(fields=["portfolio", "slip_days"]),
+            models.Index(fields=["portfolio", "exposure"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"rollup of project {self.project_id} as of {self.as_of}"

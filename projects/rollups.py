@@ -1,0 +1,220 @@
+"""The rollup engine: project figures computed by set-based SQL (DESIGN.md §5).
+
+`recompute(project_ids=None)` recomputes the given projects (or all) in a fixed handful of
+statements, whatever the count — never a Python loop over projects. The formulas are those of
+projects/metrics.py, written once more in SQL; a property test holds the two equal.
+
+Staleness: every write bumps RollupState.requested. A recompute first snapshots the
+`requested` generation of each project it will compute, computes, then records that snapshot
+as `computed` — so a write landing during the recompute leaves its project stale for the next
+pass, and is never lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from portfolio.models import HealthPolicy
+
+# One statement computes and upserts every target project's row. CTEs each aggregate one
+# source table once (GROUP BY project), joined to the targets.
+_UPSERT = """
+WITH targets AS (
+    SELECT p.id, p.portfolio_id, p.budget_at_completion AS bac
+    FROM projects_project p
+    WHERE %(all)s OR p.id = ANY(%(ids)s::bigint[])
+),
+cost AS (
+    SELECT c.project_id, SUM(c.planned) AS pv, SUM(c.actual) AS ac
+    FROM projects_costline c JOIN targets t ON t.id = c.project_id
+    WHERE c.month <= %(cutoff)s
+    GROUP BY c.project_id
+),
+report AS (
+    SELECT DISTINCT ON (s.project_id)
+           s.project_id, s.percent_complete, s.overall_rag, s.period_end
+    FROM projects_statusreport s JOIN targets t ON t.id = s.project_id
+    WHERE s.state = 'submitted' AND s.period_end <= %(as_of)s
+    ORDER BY s.project_id, s.period_end DESC
+),
+ms AS (
+    SELECT m.project_id,
+           COUNT(*) AS total,
+           MAX(m.forecast_date - m.baseline_date)
+               FILTER (WHERE m.is_key AND m.actual_date IS NULL) AS slip,
+           COUNT(*) FILTER (WHERE m.actual_date IS NULL
+                            AND m.forecast_date > m.baseline_date) AS slipping,
+           COUNT(*) FILTER (WHERE m.actual_date IS NOT NULL) AS achieved,
+           COUNT(*) FILTER (WHERE m.actual_date <= m.baseline_date) AS on_time
+    FROM projects_milestone m JOIN targets t ON t.id = m.project_id
+    GROUP BY m.project_id
+),
+rk AS (
+    SELECT r.project_id,
+           COUNT(*) AS open_risks,
+           COUNT(*) FILTER (WHERE r.probability * r.impact >= %(risk_red)s) AS high_risks,
+           SUM(r.probability * r.impact) AS exposure,
+           MAX(r.probability * r.impact) AS top_score,
+           SUM(ROUND((CASE r.probability WHEN 1 THEN 0.1 WHEN 2 THEN 0.3 WHEN 3 THEN 0.5
+                                         WHEN 4 THEN 0.7 ELSE 0.9 END)
+                     * COALESCE(r.cost_impact, 0), 2)) AS emv
+    FROM projects_risk r JOIN targets t ON t.id = r.project_id
+    WHERE r.status <> 'closed'
+    GROUP BY r.project_id
+),
+cr AS (
+    SELECT c.project_id, COUNT(*) AS pending
+    FROM projects_changerequest c JOIN targets t ON t.id = c.project_id
+    WHERE c.state = 'submitted' AND c.scope_impact <> ''
+    GROUP BY c.project_id
+),
+base AS (
+    SELECT t.id, t.portfolio_id, t.bac,
+           COALESCE(cost.pv, 0) AS pv, COALESCE(cost.ac, 0) AS ac,
+           COALESCE(report.percent_complete, 0) AS pct,
+           ROUND(t.bac * COALESCE(report.percent_complete, 0) / 100, 2) AS ev,
+           COALESCE(report.overall_rag, '') AS reported_rag, report.period_end,
+           ms.slip, COALESCE(ms.total, 0) AS total, COALESCE(ms.slipping, 0) AS slipping,
+           COALESCE(ms.achieved, 0) AS achieved, COALESCE(ms.on_time, 0) AS on_time,
+           COALESCE(rk.open_risks, 0) AS open_risks, COALESCE(rk.high_risks, 0) AS high_risks,
+           COALESCE(rk.exposure, 0) AS exposure, rk.top_score, COALESCE(rk.emv, 0) AS emv,
+           COALESCE(cr.pending, 0) AS pending
+    FROM targets t
+    LEFT JOIN cost ON cost.project_id = t.id
+    LEFT JOIN report ON report.project_id = t.id
+    LEFT JOIN ms ON ms.project_id = t.id
+    LEFT JOIN rk ON rk.project_id = t.id
+    LEFT JOIN cr ON cr.project_id = t.id
+),
+evm AS (
+    SELECT base.*,
+           CASE WHEN ac = 0 THEN NULL ELSE ROUND(ev / ac, 4) END AS cpi,
+           CASE WHEN pv = 0 THEN NULL ELSE ROUND(ev / pv, 4) END AS spi,
+           CASE WHEN ac = 0 OR ev = 0 THEN NULL ELSE ROUND(bac * ac / ev, 2) END AS eac,
+           CASE WHEN bac = ac THEN NULL ELSE ROUND((bac - ev) / (bac - ac), 4) END AS tcpi,
+           CASE WHEN achieved = 0 THEN NULL
+                ELSE ROUND(on_time::numeric / achieved, 4) END AS on_time_rate
+    FROM base
+),
+rag AS (
+    SELECT evm.*,
+           GREATEST(
+               CASE WHEN spi IS NULL THEN 0 WHEN spi < %(spi_red)s THEN 2
+                    WHEN spi < %(spi_amber)s THEN 1 ELSE 0 END,
+               CASE WHEN slip IS NULL THEN 0 WHEN slip >= %(slip_red)s THEN 2
+                    WHEN slip >= %(slip_amber)s THEN 1 ELSE 0 END) AS schedule_n,
+           CASE WHEN cpi IS NULL THEN 0 WHEN cpi < %(cpi_red)s THEN 2
+                WHEN cpi < %(cpi_amber)s THEN 1 ELSE 0 END AS cost_n,
+           CASE WHEN top_score IS NULL THEN 0 WHEN top_score >= %(risk_red)s THEN 2
+                WHEN top_score >= %(risk_amber)s THEN 1 ELSE 0 END AS risk_n,
+           CASE WHEN pending > 0 THEN 1 ELSE 0 END AS scope_n
+    FROM evm
+)
+INSERT INTO projects_projectrollup (
+    project_id, portfolio_id, as_of, bac, pv, ev, ac, cv, sv, eac, etc, vac, cpi, spi, tcpi,
+    percent_complete, slip_days, milestones_total, milestones_slipping, milestones_achieved,
+    milestones_on_time, on_time_rate, open_risks, high_risks, exposure, emv,
+    pending_scope_changes, schedule_rag, cost_rag, scope_rag, risk_rag, health_rag,
+    reported_rag, last_report_period_end, computed_at
+)
+SELECT id, portfolio_id, %(as_of)s, bac, pv, ev, ac, ev - ac, ev - pv, eac, eac - ac,
+       bac - eac, cpi, spi, tcpi, pct, slip, total, slipping, achieved, on_time, on_time_rate,
+       open_risks, high_risks, exposure, emv, pending,
+       (ARRAY['green','amber','red'])[schedule_n + 1],
+       (ARRAY['green','amber','red'])[cost_n + 1],
+       (ARRAY['green','amber','red'])[scope_n + 1],
+       (ARRAY['green','amber','red'])[risk_n + 1],
+       (ARRAY['green','amber','red'])[GREATEST(schedule_n, cost_n, risk_n, scope_n) + 1],
+       reported_rag, period_end, %(now)s
+FROM rag
+ON CONFLICT (project_id) DO UPDATE SET
+    portfolio_id = EXCLUDED.portfolio_id, as_of = EXCLUDED.as_of, bac = EXCLUDED.bac,
+    pv = EXCLUDED.pv, ev = EXCLUDED.ev, ac = EXCLUDED.ac, cv = EXCLUDED.cv, sv = EXCLUDED.sv,
+    eac = EXCLUDED.eac, etc = EXCLUDED.etc, vac = EXCLUDED.vac, cpi = EXCLUDED.cpi,
+    spi = EXCLUDED.spi, tcpi = EXCLUDED.tcpi, percent_complete = EXCLUDED.percent_complete,
+    slip_days = EXCLUDED.slip_days, milestones_total = EXCLUDED.milestones_total,
+    milestones_slipping = EXCLUDED.milestones_slipping,
+    milestones_achieved = EXCLUDED.milestones_achieved,
+    milestones_on_time = EXCLUDED.milestones_on_time, on_time_rate = EXCLUDED.on_time_rate,
+    open_risks = EXCLUDED.open_risks, high_risks = EXCLUDED.high_risks,
+    exposure = EXCLUDED.exposure, emv = EXCLUDED.emv,
+    pending_scope_changes = EXCLUDED.pending_scope_changes,
+    schedule_rag = EXCLUDED.schedule_rag, cost_rag = EXCLUDED.cost_rag,
+    scope_rag = EXCLUDED.scope_rag, risk_rag = EXCLUDED.risk_rag,
+    health_rag = EXCLUDED.health_rag, reported_rag = EXCLUDED.reported_rag,
+    last_report_period_end = EXCLUDED.last_report_period_end,
+    computed_at = EXCLUDED.computed_at
+"""
+
+# Snapshot the generations we are about to compute (creating state rows for projects that
+# never had one), so the final mark records exactly what this pass covered.
+_CLAIM = (
+    """
+    INSERT INTO projects_rollupstate (project_id, requested, computed, stale_since)
+    SELECT p.id, 1, 0, %(now)s FROM projects_project p
+    WHERE %(all)s OR p.id = ANY(%(ids)s::bigint[])
+    ON CONFLICT (project_id) DO NOTHING
+    """,
+    """
+    CREATE TEMP TABLE IF NOT EXISTS rollup_claim (project_id bigint PRIMARY KEY,
+                                                  generation bigint) ON COMMIT DROP
+    """,
+    "TRUNCATE rollup_claim",
+    """
+    INSERT INTO rollup_claim
+    SELECT s.project_id, s.requested FROM projects_rollupstate s
+    WHERE %(all)s OR s.project_id = ANY(%(ids)s::bigint[])
+    """,
+)
+
+_MARK = """
+UPDATE projects_rollupstate s
+SET computed = GREATEST(s.computed, c.generation),
+    computed_at = %(now)s,
+    stale_since = CASE WHEN s.requested <= c.generation THEN NULL ELSE s.stale_since END
+FROM rollup_claim c
+WHERE c.project_id = s.project_id
+"""
+
+
+@dataclass(frozen=True)
+class RecomputeResult:
+    projects: int
+    as_of: date
+
+
+def recompute(
+    *, project_ids: list[int] | None = None, as_of: date | None = None
+) -> RecomputeResult:
+    """Recompute the rollups of `project_ids` (all projects when None) as of a date."""
+    as_of = as_of or timezone.localdate()
+    ids = sorted(set(project_ids or []))
+    if project_ids is not None and not ids:
+        return RecomputeResult(0, as_of)
+    policy = HealthPolicy.current()
+    params = {
+        "all": project_ids is None,
+        "ids": ids,
+        "as_of": as_of,
+        "cutoff": as_of.replace(day=1),
+        "now": timezone.now(),
+        "cpi_amber": policy.cpi_amber,
+        "cpi_red": policy.cpi_red,
+        "spi_amber": policy.spi_amber,
+        "spi_red": policy.spi_red,
+        "slip_amber": policy.slip_amber_days,
+        "slip_red": policy.slip_red_days,
+        "risk_amber": policy.risk_amber_score,
+        "risk_red": policy.risk_red_score,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in _CLAIM:
+            cursor.execute(statement, params if "%(" in statement else None)
+        cursor.execute(_UPSERT, params)
+        count = cursor.rowcount
+        cursor.execute(_MARK, params)
+    return RecomputeResult(count, as_of)

@@ -1,0 +1,163 @@
+"""The rollup SQL gives exactly what the Python definitions in metrics.py give."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from django.utils import timezone
+
+from projects import metrics, services
+from projects.models import ProjectRollup, RollupState
+from projects.rollups import recompute
+from projects.tests.factories import (
+    CostLineFactory,
+    MilestoneFactory,
+    ProjectFactory,
+    RiskFactory,
+    StatusReportFactory,
+)
+
+pytestmark = pytest.mark.django_db
+AS_OF = date(2026, 6, 15)
+
+
+def expected(project) -> dict:
+    """The rollup of one project by the Python definitions (the specification)."""
+    lines = list(project.cost_lines.all())
+    report = (
+        project.status_reports.filter(state="submitted", period_end__lte=AS_OF)
+        .order_by("-period_end")
+        .first()
+    )
+    pct = report.percent_complete if report else D("0")
+    evm = metrics.EVM(
+        bac=project.budget_at_completion,
+        pv=metrics.planned_value([(c.month, c.planned) for c in lines], as_of=AS_OF),
+        ev=metrics.earned_value(project.budget_at_completion, pct),
+        ac=metrics.actual_cost([(c.month, c.actual) for c in lines], as_of=AS_OF),
+    )
+    dates = [
+        metrics.MilestoneDates(m.baseline_date, m.forecast_date, m.actual_date, m.is_key)
+        for m in project.milestones.all()
+    ]
+    risks = [r for r in project.risks.all() if r.status != "closed"]
+    scores = [metrics.risk_score(r.probability, r.impact) for r in risks]
+    health = metrics.suggest_health(
+        cpi=evm.cpi,
+        spi=evm.spi,
+        slip_days=metrics.project_slip_days(dates),
+        max_open_risk_score=max(scores, default=None),
+        pending_scope_changes=0,
+    )
+    return {
+        "pv": evm.pv,
+        "ev": evm.ev,
+        "ac": evm.ac,
+        "cv": evm.cv,
+        "sv": evm.sv,
+        "cpi": evm.cpi,
+        "spi": evm.spi,
+        "eac": evm.eac,
+        "etc": evm.etc,
+        "vac": evm.vac,
+        "tcpi": evm.tcpi,
+        "slip_days": metrics.project_slip_days(dates),
+        "on_time_rate": metrics.on_time_rate(dates),
+        "exposure": sum(scores),
+        "emv": sum(
+            (metrics.expected_monetary_value(r.probability, r.cost_impact) for r in risks), D("0")
+        ),
+        "health_rag": health.overall,
+        "schedule_rag": health.schedule,
+        "cost_rag": health.cost,
+        "risk_rag": health.risk,
+    }
+
+
+def actual(project) -> dict:
+    row = ProjectRollup.objects.get(project=project)
+    return {name: getattr(row, name) for name in expected(project)}
+
+
+@pytest.fixture
+def busy_project(pm):
+    project = ProjectFactory(manager=pm, budget_at_completion=D("100000"))
+    for month, planned, spent in [
+        (1, "20000", "22000"),
+        (2, "20000", "25000"),
+        (6, "30000", "1000"),
+        (7, "30000", "0"),
+    ]:
+        CostLineFactory(
+            project=project, month=date(2026, month, 1), planned=D(planned), actual=D(spent)
+        )
+    StatusReportFactory(
+        project=project,
+        period_end=date(2026, 5, 31),
+        state="submitted",
+        submitted_at=timezone.now(),
+        percent_complete=D("37.5"),
+    )
+    StatusReportFactory(
+        project=project, period_end=date(2026, 6, 30), percent_complete=D("99")
+    )  # draft and after as_of: ignored
+    MilestoneFactory(
+        project=project,
+        baseline_date=date(2026, 3, 1),
+        forecast_date=date(2026, 3, 1),
+        actual_date=date(2026, 3, 4),
+    )
+    MilestoneFactory(
+        project=project,
+        baseline_date=date(2026, 5, 1),
+        forecast_date=date(2026, 5, 20),
+        actual_date=date(2026, 4, 28),
+    )
+    MilestoneFactory(
+        project=project, baseline_date=date(2026, 8, 1), forecast_date=date(2026, 9, 12)
+    )
+    RiskFactory(project=project, probability=4, impact=5, cost_impact=D("12345.67"))
+    RiskFactory(project=project, probability=1, impact=2)
+    return project
+
+
+def test_the_sql_rollup_equals_the_python_definitions(busy_project):
+    recompute(as_of=AS_OF)
+    assert actual(busy_project) == expected(busy_project)
+    assert actual(busy_project)["cpi"] == D("0.7813")  # EV 37,500 / AC 48,000 (Jan–Jun)
+
+
+def test_a_project_with_no_data_has_not_defined_ratios(pm):
+    empty = ProjectFactory(manager=pm)
+    recompute(project_ids=[empty.pk], as_of=AS_OF)
+    row = ProjectRollup.objects.get(project=empty)
+    assert (row.cpi, row.spi, row.eac, row.slip_days, row.on_time_rate) == (None,) * 5
+    assert row.health_rag == "green"
+
+
+def test_recompute_clears_the_stale_mark_but_not_a_later_write(pm, busy_project):
+    milestone = busy_project.milestones.filter(actual_date__isnull=True).get()
+    services.milestone_reforecast(
+        milestone=milestone,
+        expected_version=milestone.version,
+        forecast_date=date(2026, 9, 30),
+        by=pm,
+        reason="late",
+    )
+    recompute(project_ids=[busy_project.pk], as_of=AS_OF)
+    state = RollupState.objects.get(project=busy_project)
+    assert not state.is_stale and state.stale_since is None
+
+    # A write after the claim (simulated: bump requested behind the engine's back).
+    RollupState.objects.filter(project=busy_project).update(requested=state.requested + 1)
+    assert RollupState.objects.get(project=busy_project).is_stale
+
+
+def test_recompute_is_a_fixed_number_of_statements(pm, django_assert_max_num_queries):
+    for _ in range(5):
+        ProjectFactory(manager=pm)
+    with django_assert_max_num_queries(12):
+        recompute(as_of=AS_OF)
+    assert ProjectRollup.objects.count() == 5

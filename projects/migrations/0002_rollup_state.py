@@ -5,23 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects', '0001_initial'),
+        ("projects", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RollupState',
+            name="RollupState",
             fields=[
-                ('project', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='rollup_state', serialize=False, to='projects.project')),
-                ('requested', models.BigIntegerField(default=1)),
-                ('computed', models.BigIntegerField(default=0)),
-                ('stale_since', models.DateTimeField(blank=True, null=True)),
-                ('computed_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "project",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="rollup_state",
+                        serialize=False,
+                        to="projects.project",
+                    ),
+                ),
+                ("requested", models.BigIntegerField(default=1)),
+                ("computed", models.BigIntegerField(default=0)),
+                ("stale_since", models.DateTimeField(blank=True, null=True)),
+                ("computed_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('stale_since__isnull', False)), fields=['stale_since'], name='rollup_state_stale_idx')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("stale_since__isnull", False)),
+                        fields=["stale_since"],
+                        name="rollup_state_stale_idx",
+                    )
+                ],
             },
         ),
     ]

@@ -6,54 +6,104 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects', '0002_rollup_state'),
+        ("projects", "0002_rollup_state"),
     ]
 
     operations = [
         pgtrigger.migrations.RemoveTrigger(
-            model_name='statusreport',
-            name='insert_insert',
+            model_name="statusreport",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='statusreport',
-            name='update_update',
+            model_name="statusreport",
+            name="update_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='statusreport',
-            name='delete_delete',
+            model_name="statusreport",
+            name="delete_delete",
         ),
         migrations.AddField(
-            model_name='statusreport',
-            name='override_reasons',
-            field=models.JSONField(blank=True, db_default=models.Value({}, output_field=models.JSONField()), default=dict, help_text="Why the manager's RAG differs from the rule, per dimension."),
+            model_name="statusreport",
+            name="override_reasons",
+            field=models.JSONField(
+                blank=True,
+                db_default=models.Value({}, output_field=models.JSONField()),
+                default=dict,
+                help_text="Why the manager's RAG differs from the rule, per dimension.",
+            ),
         ),
         migrations.AddField(
-            model_name='statusreport',
-            name='suggested_rags',
-            field=models.JSONField(blank=True, db_default=models.Value({}, output_field=models.JSONField()), default=dict, help_text='Rule-derived RAG per dimension, frozen when the report is submitted.'),
+            model_name="statusreport",
+            name="suggested_rags",
+            field=models.JSONField(
+                blank=True,
+                db_default=models.Value({}, output_field=models.JSONField()),
+                default=dict,
+                help_text="Rule-derived RAG per dimension, frozen when the report is submitted.",
+            ),
         ),
         migrations.AddField(
-            model_name='statusreportevent',
-            name='override_reasons',
-            field=models.JSONField(blank=True, db_default=models.Value({}, output_field=models.JSONField()), default=dict, help_text="Why the manager's RAG differs from the rule, per dimension."),
+            model_name="statusreportevent",
+            name="override_reasons",
+            field=models.JSONField(
+                blank=True,
+                db_default=models.Value({}, output_field=models.JSONField()),
+                default=dict,
+                help_text="Why the manager's RAG differs from the rule, per dimension.",
+            ),
         ),
         migrations.AddField(
-            model_name='statusreportevent',
-            name='suggested_rags',
-            field=models.JSONField(blank=True, db_default=models.Value({}, output_field=models.JSONField()), default=dict, help_text='Rule-derived RAG per dimension, frozen when the report is submitted.'),
+            model_name="statusreportevent",
+            name="suggested_rags",
+            field=models.JSONField(
+                blank=True,
+                db_default=models.Value({}, output_field=models.JSONField()),
+                default=dict,
+                help_text="Rule-derived RAG per dimension, frozen when the report is submitted.",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='statusreport',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "projects_statusreportevent" ("achievements", "author_id", "cost_rag", "created_at", "id", "narrative", "next_steps", "overall_rag", "override_reasons", "percent_complete", "period_end", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "risk_rag", "schedule_rag", "scope_rag", "state", "submitted_at", "suggested_rags", "updated_at", "version") VALUES (NEW."achievements", NEW."author_id", NEW."cost_rag", NEW."created_at", NEW."id", NEW."narrative", NEW."next_steps", NEW."overall_rag", NEW."override_reasons", NEW."percent_complete", NEW."period_end", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."project_id", NEW."risk_rag", NEW."schedule_rag", NEW."scope_rag", NEW."state", NEW."submitted_at", NEW."suggested_rags", NEW."updated_at", NEW."version"); RETURN NULL;', hash='8cbfac796501b8e1cb11a1ab5d29bbae5601c7b3', operation='INSERT', pgid='pgtrigger_insert_insert_fa5c0', table='projects_statusreport', when='AFTER')),
+            model_name="statusreport",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "projects_statusreportevent" ("achievements", "author_id", "cost_rag", "created_at", "id", "narrative", "next_steps", "overall_rag", "override_reasons", "percent_complete", "period_end", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "risk_rag", "schedule_rag", "scope_rag", "state", "submitted_at", "suggested_rags", "updated_at", "version") VALUES (NEW."achievements", NEW."author_id", NEW."cost_rag", NEW."created_at", NEW."id", NEW."narrative", NEW."next_steps", NEW."overall_rag", NEW."override_reasons", NEW."percent_complete", NEW."period_end", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."project_id", NEW."risk_rag", NEW."schedule_rag", NEW."scope_rag", NEW."state", NEW."submitted_at", NEW."suggested_rags", NEW."updated_at", NEW."version"); RETURN NULL;',
+                    hash="8cbfac796501b8e1cb11a1ab5d29bbae5601c7b3",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_fa5c0",
+                    table="projects_statusreport",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='statusreport',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "projects_statusreportevent" ("achievements", "author_id", "cost_rag", "created_at", "id", "narrative", "next_steps", "overall_rag", "override_reasons", "percent_complete", "period_end", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "risk_rag", "schedule_rag", "scope_rag", "state", "submitted_at", "suggested_rags", "updated_at", "version") VALUES (NEW."achievements", NEW."author_id", NEW."cost_rag", NEW."created_at", NEW."id", NEW."narrative", NEW."next_steps", NEW."overall_rag", NEW."override_reasons", NEW."percent_complete", NEW."period_end", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."project_id", NEW."risk_rag", NEW."schedule_rag", NEW."scope_rag", NEW."state", NEW."submitted_at", NEW."suggested_rags", NEW."updated_at", NEW."version"); RETURN NULL;', hash='c95a993d09a9cec65cdcc1cd27f5d757110e35db', operation='UPDATE', pgid='pgtrigger_update_update_5173d', table='projects_statusreport', when='AFTER')),
+            model_name="statusreport",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "projects_statusreportevent" ("achievements", "author_id", "cost_rag", "created_at", "id", "narrative", "next_steps", "overall_rag", "override_reasons", "percent_complete", "period_end", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "risk_rag", "schedule_rag", "scope_rag", "state", "submitted_at", "suggested_rags", "updated_at", "version") VALUES (NEW."achievements", NEW."author_id", NEW."cost_rag", NEW."created_at", NEW."id", NEW."narrative", NEW."next_steps", NEW."overall_rag", NEW."override_reasons", NEW."percent_complete", NEW."period_end", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."project_id", NEW."risk_rag", NEW."schedule_rag", NEW."scope_rag", NEW."state", NEW."submitted_at", NEW."suggested_rags", NEW."updated_at", NEW."version"); RETURN NULL;',
+                    hash="c95a993d09a9cec65cdcc1cd27f5d757110e35db",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_5173d",
+                    table="projects_statusreport",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='statusreport',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "projects_statusreportevent" ("achievements", "author_id", "cost_rag", "created_at", "id", "narrative", "next_steps", "overall_rag", "override_reasons", "percent_complete", "period_end", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "risk_rag", "schedule_rag", "scope_rag", "state", "submitted_at", "suggested_rags", "updated_at", "version") VALUES (OLD."achievements", OLD."author_id", OLD."cost_rag", OLD."created_at", OLD."id", OLD."narrative", OLD."next_steps", OLD."overall_rag", OLD."override_reasons", OLD."percent_complete", OLD."period_end", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."project_id", OLD."risk_rag", OLD."schedule_rag", OLD."scope_rag", OLD."state", OLD."submitted_at", OLD."suggested_rags", OLD."updated_at", OLD."version"); RETURN NULL;', hash='28a95bf049d6ab106af4ec279c546b86cbb64cbb', operation='DELETE', pgid='pgtrigger_delete_delete_d11ba', table='projects_statusreport', when='AFTER')),
+            model_name="statusreport",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "projects_statusreportevent" ("achievements", "author_id", "cost_rag", "created_at", "id", "narrative", "next_steps", "overall_rag", "override_reasons", "percent_complete", "period_end", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "risk_rag", "schedule_rag", "scope_rag", "state", "submitted_at", "suggested_rags", "updated_at", "version") VALUES (OLD."achievements", OLD."author_id", OLD."cost_rag", OLD."created_at", OLD."id", OLD."narrative", OLD."next_steps", OLD."overall_rag", OLD."override_reasons", OLD."percent_complete", OLD."period_end", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."project_id", OLD."risk_rag", OLD."schedule_rag", OLD."scope_rag", OLD."state", OLD."submitted_at", OLD."suggested_rags", OLD."updated_at", OLD."version"); RETURN NULL;',
+                    hash="28a95bf049d6ab106af4ec279c546b86cbb64cbb",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_d11ba",
+                    table="projects_statusreport",
+                    when="AFTER",
+                ),
+            ),
         ),
     ]

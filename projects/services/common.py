@@ -6,8 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import F
+
+from projects.tasks import request_recompute
 
 M = TypeVar("M", bound=models.Model)
 
@@ -62,7 +64,8 @@ def save_versioned[M: models.Model](obj: M, *, expected_version: int, fields: It
 
 
 def mark_rollup_stale(*project_ids: int) -> None:
-    """Flag projects' rollups as stale inside the caller's transaction (DESIGN.md §5).
+    """Flag projects' rollups as stale inside the caller's transaction (DESIGN.md §5), and
+    request a recompute once the transaction commits (a write never waits for a rollup).
 
     One statement whatever the number of projects; concurrent writers just bump the counter.
     """
@@ -80,3 +83,4 @@ def mark_rollup_stale(*project_ids: int) -> None:
             """,
             [ids],
         )
+    transaction.on_commit(request_recompute)

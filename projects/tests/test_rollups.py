@@ -161,3 +161,24 @@ def test_recompute_is_a_fixed_number_of_statements(pm, django_assert_max_num_que
     with django_assert_max_num_queries(12):
         recompute(as_of=AS_OF)
     assert ProjectRollup.objects.count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_reaches_the_rollup_through_a_real_worker(pm, celery_worker):
+    import time
+
+    project = ProjectFactory(manager=pm)
+    risk = RiskFactory(project=project, probability=1, impact=1)
+
+    services.raid_update(item=risk, expected_version=risk.version, by=pm, probability=5,
+                         impact=5)
+
+    deadline = time.monotonic() + 20
+    row = None
+    while time.monotonic() < deadline:
+        row = ProjectRollup.objects.filter(project=project).first()
+        if row is not None and row.exposure == 25:
+            break
+        time.sleep(0.05)
+    assert row is not None and row.exposure == 25 and row.risk_rag == "red"
+    assert not RollupState.objects.get(project=project).is_stale

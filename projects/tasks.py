@@ -1,0 +1,70 @@
+"""Rollup tasks: thin, idempotent, safe with several workers (DESIGN.md §5).
+
+- `recompute_stale` recomputes every project whose rollup is stale. Edits request it on commit
+  through `request_recompute`, which coalesces a burst of edits into a few runs.
+- The beat schedule runs it as a sweep too, so a lost message or a broker outage only delays
+  a figure; `recompute_all` runs nightly.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import connection, transaction
+
+from projects.rollups import recompute
+
+log = logging.getLogger(__name__)
+
+SCHEDULED_KEY = "rollup:recompute-scheduled"
+BATCH = 2000
+
+
+def request_recompute() -> None:
+    """Ask for a recompute soon; many calls within one run of the task coalesce into one.
+
+    The key is set only if absent (SET NX): the first edit of a burst enqueues the task, the
+    others find the key and do nothing. The task deletes the key before it reads what is
+    stale, so an edit that lands while it runs schedules exactly one more run. Never raises:
+    if Redis is down the periodic sweep picks the work up.
+    """
+    try:
+        if cache.add(SCHEDULED_KEY, "1", timeout=30):
+            recompute_stale.apply_async(countdown=0.05)
+    except Exception:
+        log.warning("could not request a rollup recompute; the sweep will do it", exc_info=True)
+
+
+@shared_task(name="projects.recompute_stale", ignore_result=True)
+def recompute_stale() -> int:
+    """Recompute all stale projects, in batches; workers running at once share the work."""
+    cache.delete(SCHEDULED_KEY)
+    total = 0
+    while True:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                # SKIP LOCKED: a second worker takes other stale projects instead of waiting.
+                cursor.execute(
+                    """
+                    SELECT project_id FROM projects_rollupstate
+                    WHERE stale_since IS NOT NULL
+                    ORDER BY stale_since
+                    LIMIT %s
+                    FOR UPDATE SKIP LOCKED
+                    """,
+                    [BATCH],
+                )
+                ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
+                return total
+            total += recompute(project_ids=ids).projects
+        if len(ids) < BATCH:
+            return total
+
+
+@shared_task(name="projects.recompute_all", ignore_result=True)
+def recompute_all() -> int:
+    """The nightly full recompute: every project, whatever its stale mark says."""
+    return recompute().projects

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from ppm.env import (
@@ -124,6 +125,15 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "conductor")
+CELERY_BEAT_SCHEDULE = {
+    # The sweep: whatever is still stale (a lost message, a broker outage) is recomputed.
+    "rollup-sweep": {"task": "projects.recompute_stale", "schedule": 30.0},
+    # The nightly full recompute: figures that depend on the date (PV, slip) move every day.
+    "rollup-nightly": {
+        "task": "projects.recompute_all",
+        "schedule": crontab(minute=15, hour=2),
+    },
+}
 
 # --- Auth.
 AUTH_PASSWORD_VALIDATORS = [

@@ -50,7 +50,11 @@ def celery_worker(_private_celery_queue):
     from ppm.celery import app
 
     with start_worker(
-        app, pool="solo", concurrency=1, queues=[_private_celery_queue], perform_ping_check=False,
+        app,
+        pool="solo",
+        concurrency=1,
+        queues=[_private_celery_queue],
+        perform_ping_check=False,
         shutdown_timeout=10,
     ) as worker:
         yield worker

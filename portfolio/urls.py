@@ -5,4 +5,5 @@ from portfolio import views
 app_name = "portfolio"
 urlpatterns = [
     path("", views.portfolio_list, name="list"),
+    path("<int:pk>/", views.portfolio_detail, name="detail"),
 ]

@@ -1,5 +1,73 @@
-from django.http import HttpResponse
+"""Portfolio pages: the list every director, PMO and executive starts from, and one portfolio."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from portfolio.models import Portfolio
+from portfolio.selectors import HIGH_RISK_SCORE, portfolio_summaries
+from ppm.access import require_view, scope
+from ppm.htmx import HtmxHttpRequest, render_page
+from ppm.roles import Role, has_role
+from projects.choices import Category, LifecycleState
+from projects.models import Project
+from projects.selectors import ProjectListParams, project_table
+
+PORTFOLIO_ROLES = (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)
 
 
-def portfolio_list(request):
-    return HttpResponse("")
+def _require_portfolio_role(request: HttpRequest) -> None:
+    if not has_role(request.user, *PORTFOLIO_ROLES):
+        raise PermissionDenied("Portfolios are for directors, PMO and executives.")
+
+
+@require_GET
+@login_required
+def portfolio_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Every portfolio the user may see, with its health, money and risk at a glance."""
+    _require_portfolio_role(request)
+    summaries = portfolio_summaries(user=request.user)
+    return render(
+        request,
+        "portfolio/list.html",
+        {
+            "summaries": summaries,
+            "high_risk_score": HIGH_RISK_SCORE,
+            "as_of": timezone.localtime(),
+        },
+    )
+
+
+@require_GET
+@login_required
+def portfolio_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """One portfolio: its figures and its projects (filter, sort and page on the server)."""
+    _require_portfolio_role(request)
+    portfolio = get_object_or_404(Portfolio, pk=pk)
+    require_view(request.user, portfolio)
+    (summary,) = portfolio_summaries(user=request.user, pk=portfolio.pk)
+    params = ProjectListParams.from_query(request.GET)
+    table = project_table(
+        projects=scope(Project.objects.filter(portfolio=portfolio), request.user),
+        params=params,
+    )
+    return render_page(
+        request,
+        "portfolio/detail.html",
+        {
+            "portfolio": summary.portfolio,
+            "summary": summary,
+            "table": table,
+            "params": params,
+            "states": LifecycleState.choices,
+            "categories": Category.choices,
+            "high_risk_score": HIGH_RISK_SCORE,
+            "as_of": timezone.localtime(),
+        },
+        partial="project-table",
+    )

@@ -1,4 +1,5 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
 
 
 class PpmConfig(AppConfig):
@@ -7,5 +8,10 @@ class PpmConfig(AppConfig):
 
     def ready(self) -> None:
         from ppm.audit import install_decimal_decoding
+        from ppm.signals import ensure_role_groups
 
         install_decimal_decoding()
+        # The data migration creates the groups once; a flush (transactional tests) empties
+        # the table, and post_migrate after it puts them back.
+        # ppm has no models module, so Django sends it no post_migrate: listen for auth's.
+        post_migrate.connect(ensure_role_groups, sender=apps.get_app_config("auth"))

@@ -8,73 +8,161 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('pghistory', '0007_auto_20250421_0444'),
-        ('portfolio', '0001_initial'),
+        ("pghistory", "0007_auto_20250421_0444"),
+        ("portfolio", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HealthPolicyEvent',
+            name="HealthPolicyEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('cpi_amber', models.DecimalField(decimal_places=3, default=Decimal('0.950'), max_digits=5)),
-                ('cpi_red', models.DecimalField(decimal_places=3, default=Decimal('0.850'), max_digits=5)),
-                ('spi_amber', models.DecimalField(decimal_places=3, default=Decimal('0.950'), max_digits=5)),
-                ('spi_red', models.DecimalField(decimal_places=3, default=Decimal('0.850'), max_digits=5)),
-                ('slip_amber_days', models.PositiveIntegerField(default=1)),
-                ('slip_red_days', models.PositiveIntegerField(default=30)),
-                ('risk_amber_score', models.PositiveSmallIntegerField(default=10)),
-                ('risk_red_score', models.PositiveSmallIntegerField(default=15)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                (
+                    "cpi_amber",
+                    models.DecimalField(decimal_places=3, default=Decimal("0.950"), max_digits=5),
+                ),
+                (
+                    "cpi_red",
+                    models.DecimalField(decimal_places=3, default=Decimal("0.850"), max_digits=5),
+                ),
+                (
+                    "spi_amber",
+                    models.DecimalField(decimal_places=3, default=Decimal("0.950"), max_digits=5),
+                ),
+                (
+                    "spi_red",
+                    models.DecimalField(decimal_places=3, default=Decimal("0.850"), max_digits=5),
+                ),
+                ("slip_amber_days", models.PositiveIntegerField(default=1)),
+                ("slip_red_days", models.PositiveIntegerField(default=30)),
+                ("risk_amber_score", models.PositiveSmallIntegerField(default=10)),
+                ("risk_red_score", models.PositiveSmallIntegerField(default=15)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='HealthPolicy',
+            name="HealthPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cpi_amber', models.DecimalField(decimal_places=3, default=Decimal('0.950'), max_digits=5)),
-                ('cpi_red', models.DecimalField(decimal_places=3, default=Decimal('0.850'), max_digits=5)),
-                ('spi_amber', models.DecimalField(decimal_places=3, default=Decimal('0.950'), max_digits=5)),
-                ('spi_red', models.DecimalField(decimal_places=3, default=Decimal('0.850'), max_digits=5)),
-                ('slip_amber_days', models.PositiveIntegerField(default=1)),
-                ('slip_red_days', models.PositiveIntegerField(default=30)),
-                ('risk_amber_score', models.PositiveSmallIntegerField(default=10)),
-                ('risk_red_score', models.PositiveSmallIntegerField(default=15)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "cpi_amber",
+                    models.DecimalField(decimal_places=3, default=Decimal("0.950"), max_digits=5),
+                ),
+                (
+                    "cpi_red",
+                    models.DecimalField(decimal_places=3, default=Decimal("0.850"), max_digits=5),
+                ),
+                (
+                    "spi_amber",
+                    models.DecimalField(decimal_places=3, default=Decimal("0.950"), max_digits=5),
+                ),
+                (
+                    "spi_red",
+                    models.DecimalField(decimal_places=3, default=Decimal("0.850"), max_digits=5),
+                ),
+                ("slip_amber_days", models.PositiveIntegerField(default=1)),
+                ("slip_red_days", models.PositiveIntegerField(default=30)),
+                ("risk_amber_score", models.PositiveSmallIntegerField(default=10)),
+                ("risk_red_score", models.PositiveSmallIntegerField(default=15)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name_plural': 'health policy',
-                'constraints': [models.CheckConstraint(condition=models.Q(('pk', 1)), name='health_policy_single_row'), models.CheckConstraint(condition=models.Q(('cpi_red__lte', models.F('cpi_amber')), ('spi_red__lte', models.F('spi_amber'))), name='health_policy_index_thresholds_ordered'), models.CheckConstraint(condition=models.Q(('risk_amber_score__lte', models.F('risk_red_score')), ('slip_amber_days__lte', models.F('slip_red_days'))), name='health_policy_upper_thresholds_ordered')],
+                "verbose_name_plural": "health policy",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("pk", 1)), name="health_policy_single_row"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("cpi_red__lte", models.F("cpi_amber")),
+                            ("spi_red__lte", models.F("spi_amber")),
+                        ),
+                        name="health_policy_index_thresholds_ordered",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("risk_amber_score__lte", models.F("risk_red_score")),
+                            ("slip_amber_days__lte", models.F("slip_red_days")),
+                        ),
+                        name="health_policy_upper_thresholds_ordered",
+                    ),
+                ],
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='healthpolicy',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "portfolio_healthpolicyevent" ("cpi_amber", "cpi_red", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "risk_amber_score", "risk_red_score", "slip_amber_days", "slip_red_days", "spi_amber", "spi_red", "updated_at") VALUES (NEW."cpi_amber", NEW."cpi_red", NEW."id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."risk_amber_score", NEW."risk_red_score", NEW."slip_amber_days", NEW."slip_red_days", NEW."spi_amber", NEW."spi_red", NEW."updated_at"); RETURN NULL;', hash='fbed126420d59ad11ce51ae2154d6a6f506cf863', operation='INSERT', pgid='pgtrigger_insert_insert_09d26', table='portfolio_healthpolicy', when='AFTER')),
+            model_name="healthpolicy",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "portfolio_healthpolicyevent" ("cpi_amber", "cpi_red", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "risk_amber_score", "risk_red_score", "slip_amber_days", "slip_red_days", "spi_amber", "spi_red", "updated_at") VALUES (NEW."cpi_amber", NEW."cpi_red", NEW."id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."risk_amber_score", NEW."risk_red_score", NEW."slip_amber_days", NEW."slip_red_days", NEW."spi_amber", NEW."spi_red", NEW."updated_at"); RETURN NULL;',
+                    hash="fbed126420d59ad11ce51ae2154d6a6f506cf863",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_09d26",
+                    table="portfolio_healthpolicy",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='healthpolicy',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "portfolio_healthpolicyevent" ("cpi_amber", "cpi_red", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "risk_amber_score", "risk_red_score", "slip_amber_days", "slip_red_days", "spi_amber", "spi_red", "updated_at") VALUES (NEW."cpi_amber", NEW."cpi_red", NEW."id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."risk_amber_score", NEW."risk_red_score", NEW."slip_amber_days", NEW."slip_red_days", NEW."spi_amber", NEW."spi_red", NEW."updated_at"); RETURN NULL;', hash='87c1ddf3f27c49de5333fe84ff5510cfac9d5984', operation='UPDATE', pgid='pgtrigger_update_update_f5989', table='portfolio_healthpolicy', when='AFTER')),
+            model_name="healthpolicy",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "portfolio_healthpolicyevent" ("cpi_amber", "cpi_red", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "risk_amber_score", "risk_red_score", "slip_amber_days", "slip_red_days", "spi_amber", "spi_red", "updated_at") VALUES (NEW."cpi_amber", NEW."cpi_red", NEW."id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."risk_amber_score", NEW."risk_red_score", NEW."slip_amber_days", NEW."slip_red_days", NEW."spi_amber", NEW."spi_red", NEW."updated_at"); RETURN NULL;',
+                    hash="87c1ddf3f27c49de5333fe84ff5510cfac9d5984",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_f5989",
+                    table="portfolio_healthpolicy",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='healthpolicy',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "portfolio_healthpolicyevent" ("cpi_amber", "cpi_red", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "risk_amber_score", "risk_red_score", "slip_amber_days", "slip_red_days", "spi_amber", "spi_red", "updated_at") VALUES (OLD."cpi_amber", OLD."cpi_red", OLD."id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."risk_amber_score", OLD."risk_red_score", OLD."slip_amber_days", OLD."slip_red_days", OLD."spi_amber", OLD."spi_red", OLD."updated_at"); RETURN NULL;', hash='dce69d061fda7d8235c2159cef66b4feadf72f2d', operation='DELETE', pgid='pgtrigger_delete_delete_a0d1c', table='portfolio_healthpolicy', when='AFTER')),
+            model_name="healthpolicy",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "portfolio_healthpolicyevent" ("cpi_amber", "cpi_red", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "risk_amber_score", "risk_red_score", "slip_amber_days", "slip_red_days", "spi_amber", "spi_red", "updated_at") VALUES (OLD."cpi_amber", OLD."cpi_red", OLD."id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."risk_amber_score", OLD."risk_red_score", OLD."slip_amber_days", OLD."slip_red_days", OLD."spi_amber", OLD."spi_red", OLD."updated_at"); RETURN NULL;',
+                    hash="dce69d061fda7d8235c2159cef66b4feadf72f2d",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_a0d1c",
+                    table="portfolio_healthpolicy",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='healthpolicyevent',
-            name='pgh_context',
-            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context'),
+            model_name="healthpolicyevent",
+            name="pgh_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="pghistory.context",
+            ),
         ),
         migrations.AddField(
-            model_name='healthpolicyevent',
-            name='pgh_obj',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='portfolio.healthpolicy'),
+            model_name="healthpolicyevent",
+            name="pgh_obj",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="events",
+                to="portfolio.healthpolicy",
+            ),
         ),
     ]

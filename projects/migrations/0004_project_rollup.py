@@ -5,54 +5,85 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portfolio', '0002_health_policy'),
-        ('projects', '0003_status_report_rag_overrides'),
+        ("portfolio", "0002_health_policy"),
+        ("projects", "0003_status_report_rag_overrides"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProjectRollup',
+            name="ProjectRollup",
             fields=[
-                ('project', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='rollup', serialize=False, to='projects.project')),
-                ('as_of', models.DateField()),
-                ('bac', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('pv', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('ev', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('ac', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('cv', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('sv', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('eac', models.DecimalField(decimal_places=2, max_digits=18, null=True)),
-                ('etc', models.DecimalField(decimal_places=2, max_digits=18, null=True)),
-                ('vac', models.DecimalField(decimal_places=2, max_digits=18, null=True)),
-                ('cpi', models.DecimalField(decimal_places=4, max_digits=12, null=True)),
-                ('spi', models.DecimalField(decimal_places=4, max_digits=12, null=True)),
-                ('tcpi', models.DecimalField(decimal_places=4, max_digits=12, null=True)),
-                ('percent_complete', models.DecimalField(decimal_places=2, max_digits=5)),
-                ('slip_days', models.IntegerField(null=True)),
-                ('milestones_total', models.IntegerField()),
-                ('milestones_slipping', models.IntegerField()),
-                ('milestones_achieved', models.IntegerField()),
-                ('milestones_on_time', models.IntegerField()),
-                ('on_time_rate', models.DecimalField(decimal_places=4, max_digits=12, null=True)),
-                ('open_risks', models.IntegerField()),
-                ('high_risks', models.IntegerField()),
-                ('exposure', models.IntegerField()),
-                ('emv', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('pending_scope_changes', models.IntegerField()),
-                ('schedule_rag', models.CharField(max_length=5)),
-                ('cost_rag', models.CharField(max_length=5)),
-                ('scope_rag', models.CharField(max_length=5)),
-                ('risk_rag', models.CharField(max_length=5)),
-                ('health_rag', models.CharField(max_length=5)),
-                ('reported_rag', models.CharField(blank=True, max_length=5)),
-                ('last_report_period_end', models.DateField(null=True)),
-                ('computed_at', models.DateTimeField()),
-                ('portfolio', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='project_rollups', to='portfolio.portfolio')),
+                (
+                    "project",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="rollup",
+                        serialize=False,
+                        to="projects.project",
+                    ),
+                ),
+                ("as_of", models.DateField()),
+                ("bac", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("pv", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("ev", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("ac", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("cv", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("sv", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("eac", models.DecimalField(decimal_places=2, max_digits=18, null=True)),
+                ("etc", models.DecimalField(decimal_places=2, max_digits=18, null=True)),
+                ("vac", models.DecimalField(decimal_places=2, max_digits=18, null=True)),
+                ("cpi", models.DecimalField(decimal_places=4, max_digits=12, null=True)),
+                ("spi", models.DecimalField(decimal_places=4, max_digits=12, null=True)),
+                ("tcpi", models.DecimalField(decimal_places=4, max_digits=12, null=True)),
+                ("percent_complete", models.DecimalField(decimal_places=2, max_digits=5)),
+                ("slip_days", models.IntegerField(null=True)),
+                ("milestones_total", models.IntegerField()),
+                ("milestones_slipping", models.IntegerField()),
+                ("milestones_achieved", models.IntegerField()),
+                ("milestones_on_time", models.IntegerField()),
+                ("on_time_rate", models.DecimalField(decimal_places=4, max_digits=12, null=True)),
+                ("open_risks", models.IntegerField()),
+                ("high_risks", models.IntegerField()),
+                ("exposure", models.IntegerField()),
+                ("emv", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("pending_scope_changes", models.IntegerField()),
+                ("schedule_rag", models.CharField(max_length=5)),
+                ("cost_rag", models.CharField(max_length=5)),
+                ("scope_rag", models.CharField(max_length=5)),
+                ("risk_rag", models.CharField(max_length=5)),
+                ("health_rag", models.CharField(max_length=5)),
+                ("reported_rag", models.CharField(blank=True, max_length=5)),
+                ("last_report_period_end", models.DateField(null=True)),
+                ("computed_at", models.DateTimeField()),
+                (
+                    "portfolio",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="project_rollups",
+                        to="portfolio.portfolio",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['portfolio', 'health_rag'], name='projects_pr_portfol_a688a4_idx'), models.Index(fields=['portfolio', 'cpi'], name='projects_pr_portfol_013972_idx'), models.Index(fields=['portfolio', 'spi'], name='projects_pr_portfol_5dfb79_idx'), models.Index(fields=['portfolio', 'slip_days'], name='projects_pr_portfol_d1f333_idx'), models.Index(fields=['portfolio', 'exposure'], name='projects_pr_portfol_8fe177_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["portfolio", "health_rag"], name="projects_pr_portfol_a688a4_idx"
+                    ),
+                    models.Index(
+                        fields=["portfolio", "cpi"], name="projects_pr_portfol_013972_idx"
+                    ),
+                    models.Index(
+                        fields=["portfolio", "spi"], name="projects_pr_portfol_5dfb79_idx"
+                    ),
+                    models.Index(
+                        fields=["portfolio", "slip_days"], name="projects_pr_portfol_d1f333_idx"
+                    ),
+                    models.Index(
+                        fields=["portfolio", "exposure"], name="projects_pr_portfol_8fe177_idx"
+                    ),
+                ],
             },
         ),
     ]

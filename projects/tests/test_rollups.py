@@ -170,8 +170,7 @@ def test_an_edit_reaches_the_rollup_through_a_real_worker(pm, celery_worker):
     project = ProjectFactory(manager=pm)
     risk = RiskFactory(project=project, probability=1, impact=1)
 
-    services.raid_update(item=risk, expected_version=risk.version, by=pm, probability=5,
-                         impact=5)
+    services.raid_update(item=risk, expected_version=risk.version, by=pm, probability=5, impact=5)
 
     deadline = time.monotonic() + 20
     row = None

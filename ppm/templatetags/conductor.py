@@ -1,0 +1,187 @@
+"""Conductor's template helpers: money, percentages, RAG and state badges, sortable headers.
+
+Load with `{% load conductor %}`. Formatting is deliberately locale-independent (thousands
+separated by commas, "." for decimals) so a figure reads the same on screen, in exports and
+in the PDF board pack.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django import template
+from django.http import QueryDict
+from django.utils.html import format_html
+
+register = template.Library()
+
+CURRENCY_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$"}
+DASH = "—"
+MINUS = "−"  # U+2212: a real minus sign lines up with the digits in tabular figures
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        # Money never comes from a float in Conductor; refuse rather than round silently.
+        raise TypeError("money and percentages are Decimal, never float")
+    try:
+        return Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+
+
+def format_money(value, currency: str = "", *, places: int = 0, signed: bool = False) -> str:
+    """'€1,250,000' / '£12.50' / 'CHF 1,250' / '−€300'; '—' when there is no amount."""
+    amount = _decimal(value)
+    if amount is None:
+        return DASH
+    quantum = Decimal(1).scaleb(-places)
+    amount = amount.quantize(quantum, rounding=ROUND_HALF_UP)
+    digits = f"{abs(amount):,.{places}f}"
+    code = (currency or "").upper()
+    if code in CURRENCY_SYMBOLS:
+        text = f"{CURRENCY_SYMBOLS[code]}{digits}"
+    elif code:
+        text = f"{code}\N{NO-BREAK SPACE}{digits}"
+    else:
+        text = digits
+    if amount < 0:
+        return f"{MINUS}{text}"
+    if signed and amount > 0:
+        return f"+{text}"
+    return text
+
+
+@register.filter
+def money(value, currency: str = "") -> str:
+    """Whole currency units, for dashboards and tables: `{{ p.bac|money:p.currency }}`."""
+    return format_money(value, currency, places=0)
+
+
+@register.filter
+def money_exact(value, currency: str = "") -> str:
+    """Two decimals, where cents matter (cost lines, invoices)."""
+    return format_money(value, currency, places=2)
+
+
+@register.filter
+def money_delta(value, currency: str = "") -> str:
+    """A change in money with its sign: '+€10,000', '−€5,000', '€0'."""
+    return format_money(value, currency, places=0, signed=True)
+
+
+@register.filter
+def percent(value, places: int = 0) -> str:
+    """'62%' from Decimal('62.4'); '—' when the figure is not defined."""
+    number = _decimal(value)
+    if number is None:
+        return DASH
+    quantum = Decimal(1).scaleb(-int(places))
+    number = number.quantize(quantum, rounding=ROUND_HALF_UP)
+    text = f"{abs(number):,.{int(places)}f}%"
+    return f"{MINUS}{text}" if number < 0 else text
+
+
+@register.filter
+def signed_days(value) -> str:
+    """Slip in days with its sign: '+12 d', '−3 d', '0 d'; '—' when unknown."""
+    if value is None or value == "":
+        return DASH
+    days = int(value)
+    if days > 0:
+        return f"+{days} d"
+    if days < 0:
+        return f"{MINUS}{-days} d"
+    return "0 d"
+
+
+# --- Badges -------------------------------------------------------------------------------
+
+# Colour is never the only signal: each RAG value has its own shape and its word.
+_RAG = {
+    "green": ("●", "Green"),
+    "amber": ("▲", "Amber"),
+    "red": ("■", "Red"),
+}
+
+
+@register.simple_tag
+def rag_badge(value: str | None, label: str = "") -> str:
+    """A RAG badge with shape and text; 'No report' when there is no value."""
+    if not value or value not in _RAG:
+        return format_html('<span class="rag rag-none">{}</span>', label or "No report")
+    shape, word = _RAG[value]
+    title = f"{label}: {word}" if label else word
+    return format_html(
+        '<span class="rag rag-{}" title="{}"><span class="rag-shape" aria-hidden="true">{}</span>'
+        "{}</span>",
+        value,
+        title,
+        shape,
+        word,
+    )
+
+
+@register.simple_tag
+def state_badge(value: str, label: str) -> str:
+    """The lifecycle state of a project as a quiet pill (`state-active`, `state-on_hold`…)."""
+    return format_html('<span class="state state-{}">{}</span>', value, label)
+
+
+# --- Navigation and tables ----------------------------------------------------------------
+
+
+@register.filter
+def is_section(path: str, url: str) -> bool:
+    """True when `path` is `url` or below it: highlights the current navigation item."""
+    return bool(url) and url != "/" and str(path).startswith(url)
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, key: str, label: str, current: str = "", numeric: bool = False) -> str:
+    """A column header that sorts the table by `key`; a second click reverses the order.
+
+    The link keeps every other query parameter (filters), drops the page (a new order starts
+    at page 1), and carries an htmx hx-get to the same URL, so it also works without JavaScript.
+    """
+    request = context["request"]
+    params: QueryDict = request.GET.copy()
+    params.pop("page", None)
+    ascending = current == key
+    descending = current == f"-{key}"
+    params["sort"] = f"-{key}" if ascending else key
+    href = f"?{params.urlencode()}"
+    aria = "ascending" if ascending else "descending" if descending else "none"
+    arrow = "↑" if ascending else "↓" if descending else ""
+    css = "text-end" if numeric else ""
+    return format_html(
+        '<th scope="col" class="{}" aria-sort="{}"><a class="sort-link" href="{}" hx-get="{}">'
+        '{}<span class="sort-arrow" aria-hidden="true">{}</span></a></th>',
+        css,
+        aria,
+        href,
+        href,
+        label,
+        arrow,
+    )
+
+
+@register.filter
+def field_class(bound_field, css: str = "form-control"):
+    """Render a form field's widget with Bootstrap classes, marked invalid when it has errors."""
+    classes = css + (" is-invalid" if bound_field.errors else "")
+    existing = bound_field.field.widget.attrs.get("class", "")
+    return bound_field.as_widget(attrs={"class": f"{existing} {classes}".strip()})
+
+
+@register.filter
+def days_between(later: date | None, earlier: date | None) -> int | None:
+    """Whole days from `earlier` to `later`; None when either is missing."""
+    if later is None or earlier is None:
+        return None
+    return (later - earlier).days

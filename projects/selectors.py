@@ -1,0 +1,314 @@
+"""Reads behind the project pages: the filterable project table and the project overview.
+
+Every function returns data already shaped for its page, in a fixed number of queries
+whatever the number of projects, milestones, risks or reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Case,
+    CharField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+
+from portfolio.models import Portfolio
+from ppm.access import scope
+from projects.choices import (
+    Category,
+    CostCategory,
+    LifecycleState,
+    RaidStatus,
+    ReportState,
+)
+from projects.metrics import milestone_slip_days
+from projects.models import ChangeRequest, CostLine, Issue, Milestone, Project, Risk, StatusReport
+
+PAGE_SIZE = 50
+TOP_RISKS = 10
+ZERO = Decimal("0")
+
+
+class SubqueryCount(Subquery):
+    """COUNT(*) of a correlated queryset as a scalar subquery: 0, never NULL, when empty."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) _count)"
+    output_field = IntegerField()
+
+
+def latest_submitted_rag() -> Subquery:
+    """Overall RAG of the project's latest submitted status report (NULL when none)."""
+    return Subquery(
+        StatusReport.objects.filter(project=OuterRef("pk"), state=ReportState.SUBMITTED)
+        .order_by("-period_end")
+        .values("overall_rag")[:1],
+        output_field=CharField(),
+    )
+
+
+# --- The project table (portfolio page and "My projects") ----------------------------------
+
+# Lifecycle order, so "sort by state" reads proposed → … → cancelled, not alphabetically.
+_STATE_ORDER = Case(
+    *(When(state=value, then=Value(i)) for i, value in enumerate(LifecycleState.values)),
+    output_field=IntegerField(),
+)
+
+# Sort keys offered to users, mapped to the expressions they order by (ascending).
+SORTS: dict[str, tuple] = {
+    "code": (F("code"),),
+    "name": (F("name"), F("code")),
+    "manager": (F("manager__last_name"), F("manager__first_name"), F("manager__username")),
+    "state": (F("state_order"), F("code")),
+    "bac": (F("budget_at_completion"), F("code")),
+    "baseline_finish": (F("baseline_finish"), F("code")),
+    "forecast_finish": (F("forecast_finish"), F("code")),
+}
+DEFAULT_SORT = "code"
+
+
+@dataclass(frozen=True)
+class ProjectListParams:
+    """What the user asked the table for; unknown values are ignored, never an error."""
+
+    search: str = ""
+    state: str = ""
+    category: str = ""
+    portfolio: int | None = None
+    sort: str = DEFAULT_SORT
+    page: str = "1"
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> ProjectListParams:
+        state = query.get("state", "")
+        category = query.get("category", "")
+        sort = query.get("sort", DEFAULT_SORT)
+        portfolio = query.get("portfolio", "")
+        return cls(
+            search=query.get("q", "").strip()[:100],
+            state=state if state in LifecycleState.values else "",
+            category=category if category in Category.values else "",
+            portfolio=int(portfolio) if portfolio.isdigit() else None,
+            sort=sort if sort.lstrip("-") in SORTS else DEFAULT_SORT,
+            page=query.get("page", "1"),
+        )
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.search or self.state or self.category or self.portfolio)
+
+
+def _ordering(sort: str) -> list:
+    key = sort.lstrip("-")
+    descending = sort.startswith("-")
+    exprs = [e.desc(nulls_last=True) if descending else e.asc(nulls_last=True) for e in SORTS[key]]
+    return [*exprs, F("pk").asc()]
+
+
+@dataclass
+class ProjectTable:
+    """One page of projects plus what the page needs to draw its filters."""
+
+    page: Page
+    params: ProjectListParams
+    total: int
+    portfolios: list[Portfolio] = field(default_factory=list)
+
+    @property
+    def page_numbers(self) -> list[int | str]:
+        """Page numbers around the current one, with '…' where a range is left out."""
+        return list(self.page.paginator.get_elided_page_range(self.page.number, on_ends=1))
+
+
+def project_table(
+    *,
+    projects: QuerySet[Project],
+    params: ProjectListParams,
+    page_size: int = PAGE_SIZE,
+) -> ProjectTable:
+    """Filter, sort and paginate an already scoped project queryset.
+
+    Two queries: the count and the page rows (with manager, portfolio and the latest RAG).
+    """
+    qs = projects
+    if params.search:
+        qs = qs.filter(Q(code__icontains=params.search) | Q(name__icontains=params.search))
+    if params.state:
+        qs = qs.filter(state=params.state)
+    if params.category:
+        qs = qs.filter(category=params.category)
+    if params.portfolio:
+        qs = qs.filter(portfolio_id=params.portfolio)
+    qs = (
+        qs.select_related("manager", "portfolio")
+        .annotate(state_order=_STATE_ORDER, latest_rag=latest_submitted_rag())
+        .order_by(*_ordering(params.sort))
+    )
+    paginator = Paginator(qs, page_size)
+    page = paginator.get_page(params.page)
+    return ProjectTable(page=page, params=params, total=paginator.count)
+
+
+def projects_of(*, user: AbstractBaseUser) -> QuerySet[Project]:
+    """The projects a user is responsible for: the ones they may change.
+
+    A project manager: the projects they manage or are delegated on; a director: every
+    project in the portfolios they direct; PMO and superusers: all projects. Executives are
+    responsible for none (they read portfolios instead).
+    """
+    return scope(Project.objects.all(), user, write=True)
+
+
+def portfolios_with(projects: QuerySet[Project]) -> list[Portfolio]:
+    """The portfolios that hold at least one of `projects` (for the portfolio filter)."""
+    return list(
+        Portfolio.objects.filter(pk__in=projects.values("portfolio_id")).order_by("name", "pk")
+    )
+
+
+# --- The project page ------------------------------------------------------------------------
+
+
+def project_for_page(*, pk: int) -> Project:
+    """One project with everything its header shows, including open RAID counts.
+
+    Raises Project.DoesNotExist; the caller authorises with ppm.access before showing it.
+    """
+    open_issues = Issue.objects.filter(project=OuterRef("pk")).exclude(status=RaidStatus.CLOSED)
+    open_risks = Risk.objects.filter(project=OuterRef("pk")).exclude(status=RaidStatus.CLOSED)
+    return (
+        Project.objects.select_related("portfolio", "program", "manager", "sponsor")
+        .annotate(
+            open_issue_count=SubqueryCount(open_issues.order_by().values("pk")),
+            open_risk_count=SubqueryCount(open_risks.order_by().values("pk")),
+        )
+        .get(pk=pk)
+    )
+
+
+@dataclass(frozen=True)
+class MilestoneRow:
+    milestone: Milestone
+    slip_days: int
+
+    @property
+    def achieved(self) -> bool:
+        return self.milestone.actual_date is not None
+
+    @property
+    def slipping(self) -> bool:
+        return self.slip_days > 0
+
+
+@dataclass(frozen=True)
+class CostRow:
+    category: str
+    label: str
+    planned: Decimal
+    actual: Decimal
+    forecast: Decimal
+
+
+@dataclass(frozen=True)
+class CostSummary:
+    rows: list[CostRow]
+    planned: Decimal
+    actual: Decimal
+    forecast: Decimal
+
+
+@dataclass(frozen=True)
+class ProjectOverview:
+    """Everything the project page shows below its header."""
+
+    latest_report: StatusReport | None
+    milestones: list[MilestoneRow]
+    costs: CostSummary
+    top_risks: list[Risk]
+    change_requests: list[ChangeRequest]
+
+    @property
+    def slipping_count(self) -> int:
+        return sum(1 for m in self.milestones if m.slipping and not m.achieved)
+
+
+def _cost_summary(project: Project) -> CostSummary:
+    grouped = (
+        CostLine.objects.filter(project=project)
+        .values("category")
+        .annotate(
+            planned_sum=Sum("planned"), actual_sum=Sum("actual"), forecast_sum=Sum("forecast")
+        )
+        .order_by("category")
+    )
+    by_category = {row["category"]: row for row in grouped}
+    rows = [
+        CostRow(
+            category=value,
+            label=label,
+            planned=by_category[value]["planned_sum"],
+            actual=by_category[value]["actual_sum"],
+            forecast=by_category[value]["forecast_sum"],
+        )
+        for value, label in CostCategory.choices
+        if value in by_category
+    ]
+    return CostSummary(
+        rows=rows,
+        planned=sum((r.planned for r in rows), ZERO),
+        actual=sum((r.actual for r in rows), ZERO),
+        forecast=sum((r.forecast for r in rows), ZERO),
+    )
+
+
+def project_overview(*, project: Project) -> ProjectOverview:
+    """Five queries: latest submitted report, milestones, costs by category, top open risks
+    by probability × impact, change requests."""
+    latest = (
+        StatusReport.objects.filter(project=project, state=ReportState.SUBMITTED)
+        .select_related("author")
+        .order_by("-period_end")
+        .first()
+    )
+    milestones = [
+        MilestoneRow(
+            milestone=m,
+            slip_days=milestone_slip_days(
+                baseline=m.baseline_date, forecast=m.forecast_date, actual=m.actual_date
+            ),
+        )
+        for m in Milestone.objects.filter(project=project).order_by("baseline_date", "pk")
+    ]
+    top_risks = list(
+        Risk.objects.filter(project=project)
+        .exclude(status=RaidStatus.CLOSED)
+        .select_related("owner")
+        .annotate(score=F("probability") * F("impact"))
+        .order_by("-score", "due_date", "pk")[:TOP_RISKS]
+    )
+    change_requests = list(
+        ChangeRequest.objects.filter(project=project)
+        .select_related("raised_by")
+        .order_by("-created_at", "-pk")
+    )
+    return ProjectOverview(
+        latest_report=latest,
+        milestones=milestones,
+        costs=_cost_summary(project),
+        top_risks=top_risks,
+        change_requests=change_requests,
+    )

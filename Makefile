@@ -1,0 +1,28 @@
+# One command runs it, one command tests it. Both prepare .venv first (scripts/bootstrap.sh).
+#   make run        web + worker + beat (+ embedded PostgreSQL and Redis unless DATABASE_URL /
+#                   REDIS_URL are set) in the foreground on http://127.0.0.1:$(PORT or 8000)/
+#   make test       ruff, deploy check, migrations check and the whole pytest suite
+#   make services   only the embedded PostgreSQL and Redis, printing the URLs to export
+#   make install    only create .venv and install requirements-dev.lock
+#   make lock       re-pin requirements*.lock from pyproject.toml (needs PyPI)
+# Recipes are single commands on purpose: make then runs them without a shell in between, and
+# a SIGTERM sent to make is passed straight to the runner.
+
+PYTEST_ARGS ?=
+
+.PHONY: run test services install lock
+
+run:
+	scripts/conductor.sh run
+
+test:
+	scripts/conductor.sh test $(PYTEST_ARGS)
+
+services:
+	scripts/conductor.sh services
+
+install:
+	scripts/bootstrap.sh
+
+lock: install
+	scripts/lock.sh

@@ -1,0 +1,367 @@
+"""The runner behind `make run`, `make test` and `make services` (see the README).
+
+run       PostgreSQL and Redis (embedded unless DATABASE_URL / REDIS_URL are set), migrations,
+          demo data on an empty database, then web, worker and beat from the Procfile under
+          honcho, all in the foreground. Ctrl-C or SIGTERM stops every one of them.
+test      ruff, the deploy check under production settings, the migrations check and pytest,
+          against DATABASE_URL / REDIS_URL or against throw-away embedded servers.
+services  only the embedded servers, printing the URLs to export, until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from embedded import (
+    Postgres,
+    Redis,
+    ServiceError,
+    die_with_parent,
+    free_port,
+    read_or_create_secret,
+    require_free_port,
+    say,
+    stop_process,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / ".data"
+VENV_BIN = Path(sys.executable).parent
+DEMO_USERS = ("director", "pm", "pmo", "executive")
+
+
+class Shutdown(Exception):
+    """SIGINT or SIGTERM arrived: unwind and stop everything that was started."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class Runner:
+    """Owns every process it starts and stops them all, whatever way the run ends."""
+
+    def __init__(self) -> None:
+        self.services: list[Postgres | Redis] = []
+        self.foreground: subprocess.Popen | None = None
+        self.signalled: int | None = None
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if self.signalled is not None:
+            say("still stopping; the servers get a few seconds to shut down cleanly")
+            return
+        self.signalled = signum
+        say(f"{signal.Signals(signum).name} received: stopping everything")
+        # Ctrl-C in a terminal reaches the foreground child too; SIGTERM sent to the runner
+        # alone does not, so pass it on.
+        if self.foreground is not None and self.foreground.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.foreground.send_signal(signal.SIGTERM)
+        raise Shutdown(signum)
+
+    # --- services -------------------------------------------------------------------------
+
+    def start_services(self, env: dict[str, str], *, durable: bool, data: Path) -> None:
+        """Start what DATABASE_URL / REDIS_URL do not name, and put their URLs into env."""
+        postgres = redis = None
+        if not env.get("DATABASE_URL"):
+            port = _env_port(env, "PGPORT", 55432) if durable else free_port()
+            postgres = Postgres(
+                data_dir=data / "postgres",
+                port=port,
+                password=_secret(data / "postgres.password", durable=durable),
+                log_path=data / "log" / "postgres.log",
+                durable=durable,
+            )
+        if not env.get("REDIS_URL"):
+            port = _env_port(env, "REDISPORT", 56379) if durable else free_port()
+            redis = Redis(
+                data_dir=data / "redis",
+                port=port,
+                password=_secret(data / "redis.password", durable=durable),
+                log_path=data / "log" / "redis.log",
+            )
+        started = [s for s in (postgres, redis) if s is not None]
+        for service in started:
+            self.services.append(service)
+            service.start()
+        for service in started:
+            service.wait_ready()
+        if postgres is not None:
+            env["DATABASE_URL"] = postgres.url
+            say(f"PostgreSQL (embedded) on 127.0.0.1:{postgres.port}, data in {_rel(data)}")
+        else:
+            say("PostgreSQL: using DATABASE_URL")
+        if redis is not None:
+            env["REDIS_URL"] = redis.url
+            say(f"Redis (embedded) on 127.0.0.1:{redis.port}")
+        else:
+            say("Redis: using REDIS_URL")
+
+    def stop_all(self) -> None:
+        # From here on a further signal only prints a note: it must not cut the clean-up short.
+        self.signalled = self.signalled or signal.SIGTERM
+        if self.foreground is not None:
+            # honcho gives web, worker and beat 5 s after SIGTERM, then SIGKILLs their groups.
+            stop_process(self.foreground, signal.SIGTERM, timeout=20)
+            self.foreground = None
+        for service in reversed(self.services):
+            service.stop()
+        self.services.clear()
+
+    # --- children -------------------------------------------------------------------------
+
+    def call(
+        self, argv: list[str], env: dict[str, str], *, last_line: list[str] | None = None
+    ) -> int:
+        """Run one command in the foreground and return its exit code. With `last_line`, its
+        output passes through us and its last non-blank line is appended there."""
+        self.foreground = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE if last_line is not None else None,
+            stderr=subprocess.STDOUT if last_line is not None else None,
+            preexec_fn=die_with_parent(signal.SIGTERM),
+        )
+        try:
+            if last_line is not None:
+                last = ""
+                for raw in self.foreground.stdout:
+                    sys.stdout.buffer.write(raw)
+                    sys.stdout.buffer.flush()
+                    last = raw.decode(errors="replace").strip() or last
+                last_line.append(last)
+            return self.foreground.wait()
+        finally:
+            if self.foreground.poll() is not None:
+                self.foreground = None
+
+
+def _env_port(env: dict[str, str], name: str, default: int) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ServiceError(f"{name}={value!r} is not a port number.")
+    return int(value)
+
+
+def _secret(path: Path, *, durable: bool) -> str:
+    # Throw-away servers need no remembered secret.
+    return read_or_create_secret(path) if durable else secrets.token_urlsafe(32)
+
+
+def _rel(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(ROOT))
+    return str(path)
+
+
+def base_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("DJANGO_SETTINGS_MODULE", "ppm.settings")
+    return env
+
+
+def _healthy(port: int) -> bool:
+    # No proxy: an http_proxy in the environment must not swallow a request to ourselves.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _banner(port: int, seconds: float, env: dict[str, str]) -> None:
+    url = f"http://127.0.0.1:{port}/"
+    lines = [
+        "",
+        f"  Conductor is ready at {url}  (started in {seconds:.1f} s)",
+        f"  Sign in as {', '.join(DEMO_USERS)} - password: demo",
+        "  Press Ctrl-C to stop web, worker, beat and the embedded servers.",
+        "",
+    ]
+    if env.get("DEMO_DATA", "true").lower() in {"0", "false", "no", "off"}:
+        lines[2] = "  Demo data is off (DEMO_DATA=false): sign in with your own accounts."
+    print("\n".join(lines), flush=True)
+
+
+def cmd_run(runner: Runner) -> int:
+    started = time.monotonic()
+    env = base_env()
+    port = _env_port(env, "PORT", 8000)
+    require_free_port(port, what="the web server", variable="PORT")
+    env.setdefault("DEBUG", "true")
+    if not env.get("SECRET_KEY"):
+        env["SECRET_KEY"] = read_or_create_secret(DATA / "secret_key", nbytes=48)
+    runner.start_services(env, durable=True, data=DATA)
+
+    rc = runner.call([sys.executable, str(ROOT / "scripts" / "prepare_app.py")], env)
+    if rc != 0:
+        say(f"preparing the database failed (exit code {rc}); nothing else was started")
+        return rc
+
+    # honcho reads .env by default; that file is docker compose's, not ours (/dev/null: none).
+    honcho = [str(VENV_BIN / "honcho"), "start", "--procfile", "Procfile", "--env", "/dev/null"]
+    runner.foreground = subprocess.Popen(
+        [*honcho, "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        preexec_fn=die_with_parent(signal.SIGTERM),
+    )
+    announced = False
+    while runner.foreground.poll() is None:
+        if not announced and _healthy(port):
+            announced = True
+            _banner(port, time.monotonic() - started, env)
+        time.sleep(0.5)
+    rc = runner.foreground.returncode
+    runner.foreground = None
+    say(f"web, worker and beat stopped (exit code {rc})")
+    return rc
+
+
+def _production_like(env: dict[str, str]) -> dict[str, str]:
+    """The environment a real deployment has: DEBUG off, a long secret, named hosts, and the
+    security settings at their defaults (a developer's relaxations are dropped)."""
+    prod = {
+        k: v
+        for k, v in env.items()
+        if not k.startswith(("SECURE_", "SESSION_COOKIE_", "CSRF_COOKIE_"))
+    }
+    prod.update(
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="conductor.example.org",
+        CSRF_TRUSTED_ORIGINS="https://conductor.example.org",
+    )
+    return prod
+
+
+@contextlib.contextmanager
+def _scratch_data() -> Iterator[Path]:
+    """A folder for throw-away servers, inside .data so it is git-ignored and on a real disk."""
+    DATA.mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="test-", dir=DATA))
+    folder.chmod(0o755)  # under root, PostgreSQL runs as another user and must get in
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def cmd_test(runner: Runner, pytest_args: list[str]) -> int:
+    env = base_env()
+    env.setdefault("DEBUG", "true")
+    python, ruff = sys.executable, str(VENV_BIN / "ruff")
+    manage = str(ROOT / "manage.py")
+    results: list[tuple[str, int, float]] = []
+    # pytest's closing line ("N passed in T s") is repeated last, where CI logs are read.
+    closing: list[str] = []
+    colour = ["--color=yes"] if sys.stdout.isatty() else []
+    with _scratch_data() as scratch:
+        try:
+            runner.start_services(env, durable=False, data=scratch)
+            steps = [
+                ("ruff check", [ruff, "check", "."], env),
+                ("ruff format", [ruff, "format", "--check", "."], env),
+                (
+                    "deploy check",
+                    [python, manage, "check", "--deploy", "--fail-level", "WARNING"],
+                    _production_like(env),
+                ),
+                (
+                    "migrations check",
+                    [python, manage, "makemigrations", "--check", "--dry-run"],
+                    env,
+                ),
+                ("pytest", [python, "-m", "pytest", *colour, *pytest_args], env),
+            ]
+            for name, argv, step_env in steps:
+                print(f"\n==> {name}: {shlex.join(argv)}", flush=True)
+                began = time.monotonic()
+                rc = runner.call(argv, step_env, last_line=closing if name == "pytest" else None)
+                results.append((name, rc, time.monotonic() - began))
+        finally:
+            runner.stop_all()
+
+    print("\n==> summary", flush=True)
+    for name, rc, seconds in results:
+        verdict = "ok" if rc == 0 else f"FAILED (exit code {rc})"
+        if name == "pytest" and rc == 5:
+            verdict = "FAILED (pytest collected no tests)"
+        print(f"  {name:<17} {verdict:<36} {seconds:6.1f} s", flush=True)
+    if closing:
+        print(closing[-1], flush=True)
+    return 0 if all(rc == 0 for _, rc, _ in results) else 1
+
+
+def cmd_services(runner: Runner) -> int:
+    env = base_env()
+    runner.start_services(env, durable=True, data=DATA)
+    print(
+        "\nEmbedded servers are up. In another shell:\n"
+        f"  export DATABASE_URL='{env['DATABASE_URL']}'\n"
+        f"  export REDIS_URL='{env['REDIS_URL']}'\n"
+        "Press Ctrl-C to stop them.",
+        flush=True,
+    )
+    while True:
+        for service in runner.services:
+            if service.process is not None and service.process.poll() is not None:
+                say(f"{type(service).__name__} stopped unexpectedly; see .data/log/")
+                return 1
+        time.sleep(1)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/devstack.py", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start everything in the foreground")
+    test = sub.add_parser("test", help="lint, checks and the whole test suite")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
+    sub.add_parser("services", help="only the embedded PostgreSQL and Redis")
+    args = parser.parse_args(argv)
+
+    runner = Runner()
+    runner.install_signal_handlers()
+    try:
+        if args.command == "run":
+            return cmd_run(runner)
+        if args.command == "test":
+            return cmd_test(runner, args.pytest_args)
+        return cmd_services(runner)
+    except ServiceError as exc:
+        say(str(exc))
+        return 1
+    except Shutdown as stop:
+        return 128 + stop.signum
+    finally:
+        runner.stop_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

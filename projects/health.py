@@ -12,27 +12,31 @@ from projects.choices import ChangeRequestState, RaidStatus, ReportState
 from projects.models import ChangeRequest, CostLine, Milestone, Project, Risk, StatusReport
 
 
-def project_evm(*, project: Project, as_of: date, percent_complete=None) -> metrics.EVM:
-    """EVM of one project at a date, in one aggregate query over its cost lines."""
-    cutoff = as_of.replace(day=1)
-    totals = CostLine.objects.filter(project=project, month__lte=cutoff).aggregate(
-        pv=Sum("planned"), ac=Sum("actual")
+def project_evm(*, project: Project, as_of: date) -> metrics.EVM:
+    """EVM of one project, measured at its status date (the latest submitted report's period
+    end on or before `as_of`), by the definitions in metrics.py. Two queries."""
+    report = (
+        StatusReport.objects.filter(
+            project=project, state=ReportState.SUBMITTED, period_end__lte=as_of
+        )
+        .order_by("-period_end")
+        .values("percent_complete", "period_end")
+        .first()
     )
-    if percent_complete is None:
-        percent_complete = (
-            StatusReport.objects.filter(
-                project=project, state=ReportState.SUBMITTED, period_end__lte=as_of
-            )
-            .order_by("-period_end")
-            .values_list("percent_complete", flat=True)
-            .first()
-        ) or 0
+    at = metrics.status_date(
+        last_report_period_end=report["period_end"] if report else None, as_of=as_of
+    )
+    lines = list(
+        CostLine.objects.filter(project=project, month__lte=at.replace(day=1)).values_list(
+            "month", "planned", "actual"
+        )
+    )
     bac = project.budget_at_completion
     return metrics.EVM(
         bac=bac,
-        pv=totals["pv"] or metrics.ZERO,
-        ev=metrics.earned_value(bac, metrics.Decimal(percent_complete)),
-        ac=totals["ac"] or metrics.ZERO,
+        pv=metrics.planned_value([(m, p) for m, p, _ in lines], at=at),
+        ev=metrics.earned_value(bac, report["percent_complete"] if report else metrics.ZERO),
+        ac=metrics.actual_cost([(m, a) for m, _, a in lines], at=at),
     )
 
 

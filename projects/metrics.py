@@ -10,6 +10,7 @@ returned as None — never 0 and never an exception — and shown as "n/a". The 
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date
@@ -34,19 +35,36 @@ def _money(value: Decimal) -> Decimal:
 # --- Earned value management -------------------------------------------------------------
 
 
-def planned_value(planned_by_month: Iterable[tuple[date, Decimal]], *, as_of: date) -> Decimal:
-    """PV: the planned cost of every month up to and including the as-of month.
+def status_date(*, last_report_period_end: date | None, as_of: date) -> date:
+    """The date EVM is measured at: the period end of the latest submitted status report
+    (percent complete, hence EV, is known as of then); `as_of` when there is no report yet."""
+    return last_report_period_end or as_of
 
-    Cost lines are monthly, so PV is measured at month granularity: the as-of month counts
-    in full (figures are read "as at the end of this reporting month").
+
+def prorated_plan(month: date, amount: Decimal, *, at: date) -> Decimal:
+    """The part of one month's planned cost that falls on or before `at`.
+
+    Months before `at`'s month count in full, later months not at all, and `at`'s own month
+    by the share of its days elapsed (a month-end status date takes it whole).
     """
-    cutoff = as_of.replace(day=1)
-    return sum((amount for month, amount in planned_by_month if month <= cutoff), ZERO)
+    cutoff = at.replace(day=1)
+    if month < cutoff:
+        return amount
+    if month > cutoff:
+        return ZERO
+    days_in_month = calendar.monthrange(at.year, at.month)[1]
+    return _money(amount * at.day / days_in_month)
 
 
-def actual_cost(actual_by_month: Iterable[tuple[date, Decimal]], *, as_of: date) -> Decimal:
-    """AC: the actual cost booked in every month up to and including the as-of month."""
-    cutoff = as_of.replace(day=1)
+def planned_value(planned_by_month: Iterable[tuple[date, Decimal]], *, at: date) -> Decimal:
+    """PV: the planned cost scheduled up to the status date `at` (see prorated_plan)."""
+    return sum((prorated_plan(month, amount, at=at) for month, amount in planned_by_month), ZERO)
+
+
+def actual_cost(actual_by_month: Iterable[tuple[date, Decimal]], *, at: date) -> Decimal:
+    """AC: the actual cost booked in every month up to and including the status date's month
+    (actuals are booked per month, so the month is taken whole)."""
+    cutoff = at.replace(day=1)
     return sum((amount for month, amount in actual_by_month if month <= cutoff), ZERO)
 
 

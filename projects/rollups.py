@@ -28,18 +28,29 @@ WITH targets AS (
     FROM projects_project p
     WHERE %(all)s OR p.id = ANY(%(ids)s::bigint[])
 ),
-cost AS (
-    SELECT c.project_id, SUM(c.planned) AS pv, SUM(c.actual) AS ac
-    FROM projects_costline c JOIN targets t ON t.id = c.project_id
-    WHERE c.month <= %(cutoff)s
-    GROUP BY c.project_id
-),
 report AS (
     SELECT DISTINCT ON (s.project_id)
            s.project_id, s.percent_complete, s.overall_rag, s.period_end
     FROM projects_statusreport s JOIN targets t ON t.id = s.project_id
     WHERE s.state = 'submitted' AND s.period_end <= %(as_of)s
     ORDER BY s.project_id, s.period_end DESC
+),
+status_at AS (
+    -- EVM is measured at the status date: the latest report's period end, else as_of.
+    SELECT t.id AS project_id, COALESCE(report.period_end, %(as_of)s::date) AS at
+    FROM targets t LEFT JOIN report ON report.project_id = t.id
+),
+cost AS (
+    SELECT c.project_id,
+           SUM(CASE WHEN c.month < date_trunc('month', sa.at)::date THEN c.planned
+                    ELSE ROUND(c.planned * EXTRACT(DAY FROM sa.at)
+                               / EXTRACT(DAY FROM (date_trunc('month', sa.at)
+                                                   + interval '1 month - 1 day')), 2)
+               END) AS pv,
+           SUM(c.actual) AS ac
+    FROM projects_costline c JOIN status_at sa ON sa.project_id = c.project_id
+    WHERE c.month <= date_trunc('month', sa.at)::date
+    GROUP BY c.project_id
 ),
 ms AS (
     SELECT m.project_id,
@@ -200,7 +211,6 @@ def recompute(
         "all": project_ids is None,
         "ids": ids,
         "as_of": as_of,
-        "cutoff": as_of.replace(day=1),
         "now": timezone.now(),
         "cpi_amber": policy.cpi_amber,
         "cpi_red": policy.cpi_red,

@@ -56,10 +56,21 @@ def test_ratios_without_a_denominator_are_not_defined_rather_than_zero():
     assert budget_gone.tcpi is None
 
 
-def test_pv_and_ac_count_whole_months_up_to_the_as_of_month():
-    plan = [(date(2026, 1, 1), D("10")), (date(2026, 2, 1), D("20")), (date(2026, 3, 1), D("40"))]
-    assert metrics.planned_value(plan, as_of=date(2026, 2, 14)) == D("30")
-    assert metrics.actual_cost(plan, as_of=date(2025, 12, 31)) == D("0")
+def test_pv_prorates_the_status_dates_month_and_ac_takes_it_whole():
+    plan = [(date(2026, 1, 1), D("10")), (date(2026, 2, 1), D("28")), (date(2026, 3, 1), D("40"))]
+    assert metrics.planned_value(plan, at=date(2026, 2, 14)) == D("24.00")  # 10 + 28 × 14/28
+    assert metrics.planned_value(plan, at=date(2026, 2, 28)) == D("38.00")  # month end: whole
+    assert metrics.actual_cost(plan, at=date(2026, 2, 14)) == D("38")
+    assert metrics.actual_cost(plan, at=date(2025, 12, 31)) == D("0")
+
+
+def test_evm_is_measured_at_the_latest_reports_period_end():
+    assert metrics.status_date(
+        last_report_period_end=date(2026, 5, 31), as_of=date(2026, 6, 15)
+    ) == date(2026, 5, 31)
+    assert metrics.status_date(last_report_period_end=None, as_of=date(2026, 6, 15)) == date(
+        2026, 6, 15
+    )
 
 
 def test_money_stays_decimal(textbook):

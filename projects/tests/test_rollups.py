@@ -32,11 +32,12 @@ def expected(project) -> dict:
         .first()
     )
     pct = report.percent_complete if report else D("0")
+    at = metrics.status_date(last_report_period_end=report and report.period_end, as_of=AS_OF)
     evm = metrics.EVM(
         bac=project.budget_at_completion,
-        pv=metrics.planned_value([(c.month, c.planned) for c in lines], as_of=AS_OF),
+        pv=metrics.planned_value([(c.month, c.planned) for c in lines], at=at),
         ev=metrics.earned_value(project.budget_at_completion, pct),
-        ac=metrics.actual_cost([(c.month, c.actual) for c in lines], as_of=AS_OF),
+        ac=metrics.actual_cost([(c.month, c.actual) for c in lines], at=at),
     )
     dates = [
         metrics.MilestoneDates(m.baseline_date, m.forecast_date, m.actual_date, m.is_key)
@@ -126,7 +127,26 @@ def busy_project(pm):
 def test_the_sql_rollup_equals_the_python_definitions(busy_project):
     recompute(as_of=AS_OF)
     assert actual(busy_project) == expected(busy_project)
-    assert actual(busy_project)["cpi"] == D("0.7813")  # EV 37,500 / AC 48,000 (Jan–Jun)
+    # Measured at the May report: EV 37,500; AC Jan–May 47,000; PV Jan–May 40,000.
+    assert actual(busy_project)["cpi"] == D("0.7979")
+    assert actual(busy_project)["spi"] == D("0.9375")
+
+
+def test_pv_prorates_the_month_of_a_mid_month_status_date(pm):
+    project = ProjectFactory(manager=pm, budget_at_completion=D("3000"))
+    CostLineFactory(project=project, month=date(2026, 6, 1), planned=D("3000"))
+    StatusReportFactory(
+        project=project,
+        period_end=date(2026, 6, 10),
+        state="submitted",
+        submitted_at=timezone.now(),
+        percent_complete=D("10"),
+    )
+    recompute(as_of=AS_OF)
+    row = ProjectRollup.objects.get(project=project)
+    assert row.pv == D("1000.00")  # 3,000 × 10/30
+    assert row.spi == D("0.3000")
+    assert actual(project) == expected(project)
 
 
 def test_a_project_with_no_data_has_not_defined_ratios(pm):

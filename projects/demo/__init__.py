@@ -1,0 +1,120 @@
+"""Demo data for Conductor: a believable IT organisation (small) or a benchmark-sized one.
+
+`generate()` is the one entry point (the `seed_demo` command calls it). The same seed and
+reference date always produce the same rows, ids included.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import connection, transaction
+
+from projects.demo import db
+from projects.demo.people import PERSONA_PMS, PERSONAS, Persona, ensure_users, generated_pms
+from projects.rollups import recompute
+
+DEFAULT_SEED = 1729
+LARGE_PROJECTS = 10_000
+MAX_PROJECTS = 200_000
+
+
+class DemoDataExists(Exception):
+    """The database already holds portfolio or project data and no reset was asked for."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    counts: dict[str, int]
+    users: int
+    seconds: float  # wall time of generate(), rollups and ANALYZE included
+
+
+class _Clock:
+    """Logs how long each phase took (seed_demo -v 2 shows it; the bench reads the total)."""
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        self.log, self.started = log, time.perf_counter()
+        self.last = self.started
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.log(f"{phase}: {now - self.last:.2f} s")
+        self.last = now
+
+
+def generate(
+    *,
+    projects: int | None,
+    seed: int,
+    today: date,
+    reset: bool,
+    log: Callable[[str], None] = lambda message: None,
+) -> Outcome:
+    """Fill the database with demo data in one transaction, then compute the rollups.
+
+    `projects=None` builds the hand-written small organisation; a number builds that many
+    projects with the large generator. Refuses (DemoDataExists) when any demo table holds rows,
+    unless `reset`, which first empties them (see db.truncate_demo_tables).
+    """
+    if projects is not None and not 1 <= projects <= MAX_PROJECTS:
+        raise ValueError(f"projects must be between 1 and {MAX_PROJECTS}")
+    clock = _Clock(log)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # Two seeders at once would collide on the explicit ids; the second one waits.
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('conductor.seed_demo'))")
+        if reset:
+            db.truncate_demo_tables()
+            clock.lap("reset")
+        else:
+            present = db.existing_rows()
+            if present:
+                raise DemoDataExists(
+                    "The database already holds data in "
+                    + ", ".join(sorted(present))
+                    + ". Run again with --reset to delete it and generate afresh."
+                )
+        personas = _personas(projects)
+        users = ensure_users(personas=personas, joined=today - timedelta(days=3 * 365))
+        names = {p.username: f"{p.first_name} {p.last_name}" for p in personas}
+        clock.lap(f"{len(users)} users")
+        with db.audit_triggers_disabled():
+            if projects is None:
+                _small(seed=seed, today=today, users=users, names=names)
+            else:
+                from projects.demo.large import LargeBuilder
+
+                pms = PERSONA_PMS + [p.username for p in personas[len(PERSONAS) :]]
+                LargeBuilder(seed, today, projects, users, names, pms, log).build()
+            db.reset_sequences()
+            clock.lap("rows written")
+        clock.lap("foreign keys checked, audit switched back on")
+        # Dashboards read rollups only: compute them now, or they would stay empty until the
+        # nightly full recompute (generated rows are not marked stale one by one).
+        recompute(as_of=today)
+        clock.lap("rollups computed")
+    clock.lap("committed")
+    db.analyze()
+    clock.lap("analyzed")
+    return Outcome(counts=db.row_counts(), users=len(users), seconds=clock.last - clock.started)
+
+
+def _personas(projects: int | None) -> list[Persona]:
+    if projects is None:
+        return list(PERSONAS)
+    from projects.demo.large import PROJECTS_PER_PM
+
+    extra = max(0, projects // PROJECTS_PER_PM - len(PERSONA_PMS))
+    return PERSONAS + generated_pms(extra)
+
+
+def _small(*, seed: int, today: date, users: dict[str, int], names: dict[str, str]) -> None:
+    from projects.demo.small import SmallBuilder
+
+    builder = SmallBuilder(seed=seed, today=today, users=users, names=names)
+    builder.build()
+    db.write_all(builder.tables.values())

@@ -67,6 +67,11 @@ class AuditEntry:
 def history_for(*objs: models.Model, limit: int = 100) -> list[AuditEntry]:
     """Audit entries of the given objects, newest first, in two queries."""
     events = list(Events.objects.tracks(*objs).order_by("-pgh_created_at", "-pgh_id")[:limit])
+    return entries_from_events(events)
+
+
+def entries_from_events(events: list[Events]) -> list[AuditEntry]:
+    """Turn pghistory events into audit entries, resolving every acting user in one query."""
     user_ids = {(event.pgh_context or {}).get("user") for event in events} - {None}
     users = {
         user.pk: (user.get_full_name() or user.get_username())

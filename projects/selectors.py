@@ -195,6 +195,7 @@ def project_for_page(*, pk: int) -> Project:
         .annotate(
             open_issue_count=SubqueryCount(open_issues.order_by().values("pk")),
             open_risk_count=SubqueryCount(open_risks.order_by().values("pk")),
+            latest_overall_rag=latest_submitted_rag(),
         )
         .get(pk=pk)
     )

@@ -1,9 +1,18 @@
+"""Project URLs: the list, the project page, and one module of URLs per section."""
+
 from django.urls import path
 
-from projects import views
+from projects.views import changes, costs, history, lessons, milestones, pages, raid, status
 
 app_name = "projects"
 urlpatterns = [
-    path("", views.my_projects, name="mine"),
-    path("<int:pk>/", views.project_detail, name="detail"),
+    path("", pages.my_projects, name="mine"),
+    path("<int:pk>/", pages.project_detail, name="detail"),
+    *status.urlpatterns,
+    *milestones.urlpatterns,
+    *costs.urlpatterns,
+    *raid.urlpatterns,
+    *changes.urlpatterns,
+    *lessons.urlpatterns,
+    *history.urlpatterns,
 ]

@@ -475,9 +475,9 @@ def test_project_page_runs_a_fixed_number_of_queries(
             category=list(CostCategory)[i % 5],
         )
     client.force_login(pm)
-    # session, user, roles, project (+ RAID counts), access check,
+    # session, user, roles, project (+ RAID counts, latest RAG), view check, change check,
     # latest report, milestones, risks, change requests, costs
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = client.get(reverse("projects:detail", args=[project.pk]))
     assert response.status_code == 200
 

@@ -1,0 +1,1 @@
+"""Project pages. Each section of the project page has its own module."""

@@ -1,0 +1,5 @@
+"""Project section: changes."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

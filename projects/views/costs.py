@@ -1,0 +1,5 @@
+"""Project section: costs."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Project section: lessons."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

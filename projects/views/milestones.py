@@ -1,0 +1,5 @@
+"""Project section: milestones."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Project section: raid."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

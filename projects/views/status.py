@@ -1,0 +1,5 @@
+"""Project section: status."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Forms of the project sections, one module per section."""

@@ -242,6 +242,8 @@ LOGGING = {
 # --- Audit trail: PostgreSQL triggers record inserts, updates (bulk ones too) and deletes.
 import pghistory  # noqa: E402 - settings need the tracker classes
 
+# clock_timestamp(), not NOW(): events written in one transaction keep their real order.
+PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
 PGHISTORY_DEFAULT_TRACKERS = (
     pghistory.InsertEvent(),
     pghistory.UpdateEvent(),

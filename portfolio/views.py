@@ -16,7 +16,7 @@ from ppm.htmx import HtmxHttpRequest, render_page
 from ppm.roles import Role, has_role
 from projects.choices import Category, LifecycleState
 from projects.models import Project
-from projects.selectors import ProjectListParams, project_table
+from projects.selectors import HEALTH_FILTERS, ProjectListParams, project_table
 
 PORTFOLIO_ROLES = (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)
 
@@ -66,6 +66,7 @@ def portfolio_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "params": params,
             "states": LifecycleState.choices,
             "categories": Category.choices,
+            "health_filters": HEALTH_FILTERS,
             "high_risk_score": HIGH_RISK_SCORE,
             "as_of": timezone.localtime(),
         },

@@ -79,6 +79,8 @@ SORTS: dict[str, tuple] = {
     "forecast_finish": (F("forecast_finish"), F("code")),
 }
 DEFAULT_SORT = "code"
+# Health is the overall RAG of the latest submitted status report; "none": no report yet.
+HEALTH_FILTERS = {"green": "Green", "amber": "Amber", "red": "Red", "none": "No report"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class ProjectListParams:
     state: str = ""
     category: str = ""
     portfolio: int | None = None
+    health: str = ""
     sort: str = DEFAULT_SORT
     page: str = "1"
 
@@ -98,18 +101,22 @@ class ProjectListParams:
         category = query.get("category", "")
         sort = query.get("sort", DEFAULT_SORT)
         portfolio = query.get("portfolio", "")
+        health = query.get("health", "")
         return cls(
             search=query.get("q", "").strip()[:100],
             state=state if state in LifecycleState.values else "",
             category=category if category in Category.values else "",
             portfolio=int(portfolio) if portfolio.isdigit() else None,
+            health=health if health in HEALTH_FILTERS else "",
             sort=sort if sort.lstrip("-") in SORTS else DEFAULT_SORT,
             page=query.get("page", "1"),
         )
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.search or self.state or self.category or self.portfolio)
+        return bool(
+            self.search or self.state or self.category or self.portfolio or self.health
+        )
 
 
 def _ordering(sort: str) -> list:
@@ -153,11 +160,14 @@ def project_table(
         qs = qs.filter(category=params.category)
     if params.portfolio:
         qs = qs.filter(portfolio_id=params.portfolio)
-    qs = (
-        qs.select_related("manager", "portfolio")
-        .annotate(state_order=_STATE_ORDER, latest_rag=latest_submitted_rag())
-        .order_by(*_ordering(params.sort))
+    qs = qs.select_related("manager", "portfolio").annotate(
+        state_order=_STATE_ORDER, latest_rag=latest_submitted_rag()
     )
+    if params.health == "none":
+        qs = qs.filter(latest_rag__isnull=True)
+    elif params.health:
+        qs = qs.filter(latest_rag=params.health)
+    qs = qs.order_by(*_ordering(params.sort))
     paginator = Paginator(qs, page_size)
     page = paginator.get_page(params.page)
     return ProjectTable(page=page, params=params, total=paginator.count)

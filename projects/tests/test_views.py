@@ -493,3 +493,24 @@ def test_every_sort_works_on_the_distinct_rows_of_a_delegated_project_manager(
     response = client.get(reverse("projects:mine"), {"sort": sort})
     assert response.status_code == 200
     assert sorted(p.code for p in response.context["table"].page) == ["DC-01", "ERP-01"]
+
+
+def test_my_projects_filters_by_health_of_the_latest_report(client, pm, portfolio):
+    from django.utils import timezone
+
+    red = ProjectFactory(portfolio=portfolio, manager=pm, code="RED-1")
+    green = ProjectFactory(portfolio=portfolio, manager=pm, code="GRN-1")
+    ProjectFactory(portfolio=portfolio, manager=pm, code="NEW-1")
+    for project, rag in ((red, "red"), (green, "green")):
+        StatusReportFactory(
+            project=project, state="submitted", submitted_at=timezone.now(), overall_rag=rag
+        )
+    client.force_login(pm)
+
+    def codes(query: str) -> set[str]:
+        page = client.get(reverse("projects:mine") + query).context["table"].page
+        return {p.code for p in page.object_list}
+
+    assert codes("?health=red") == {"RED-1"}
+    assert codes("?health=none") == {"NEW-1"}
+    assert codes("?health=purple") == {"RED-1", "GRN-1", "NEW-1"}  # unknown: ignored

@@ -14,6 +14,7 @@ from ppm.roles import Role, has_role
 from projects.choices import Category, LifecycleState
 from projects.metrics import DEFAULT_THRESHOLDS
 from projects.selectors import (
+    HEALTH_FILTERS,
     ProjectListParams,
     portfolios_with,
     project_overview,
@@ -48,6 +49,7 @@ def my_projects(request: HtmxHttpRequest) -> HttpResponse:
             "params": params,
             "states": LifecycleState.choices,
             "categories": Category.choices,
+            "health_filters": HEALTH_FILTERS,
             "as_of": timezone.localtime(),
         },
         partial="project-table",

@@ -221,3 +221,43 @@ class HealthPolicy(models.Model):
     def current(cls) -> HealthPolicy:
         policy, _ = cls.objects.get_or_create(pk=1)
         return policy
+
+
+class PortfolioRollup(models.Model):
+    """A portfolio's figures summed from its projects' rollups (written by the rollup engine).
+
+    Money and EVM cover every project that is not cancelled; health and freshness counts cover
+    the projects in flight (approved, active, on hold).
+    """
+
+    portfolio = models.OneToOneField(
+        Portfolio, on_delete=models.CASCADE, primary_key=True, related_name="rollup"
+    )
+    as_of = models.DateField()
+    projects = models.IntegerField()
+    in_flight = models.IntegerField()
+    bac = models.DecimalField(max_digits=18, decimal_places=2)
+    pv = models.DecimalField(max_digits=18, decimal_places=2)
+    ev = models.DecimalField(max_digits=18, decimal_places=2)
+    ac = models.DecimalField(max_digits=18, decimal_places=2)
+    eac = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    cpi = models.DecimalField(max_digits=12, decimal_places=4, null=True)
+    spi = models.DecimalField(max_digits=12, decimal_places=4, null=True)
+    milestones_slipping = models.IntegerField()
+    milestones_achieved = models.IntegerField()
+    milestones_on_time = models.IntegerField()
+    open_risks = models.IntegerField()
+    high_risks = models.IntegerField()
+    exposure = models.IntegerField()
+    emv = models.DecimalField(max_digits=18, decimal_places=2)
+    health_green = models.IntegerField()
+    health_amber = models.IntegerField()
+    health_red = models.IntegerField()
+    reported_green = models.IntegerField()
+    reported_amber = models.IntegerField()
+    reported_red = models.IntegerField()
+    reported_none = models.IntegerField()
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"rollup of portfolio {self.portfolio_id} as of {self.as_of}"

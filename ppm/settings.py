@@ -133,6 +133,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "projects.recompute_all",
         "schedule": crontab(minute=15, hour=2),
     },
+    # The weekly snapshot behind trend charts, after Sunday night's full recompute.
+    "rollup-weekly-snapshot": {
+        "task": "projects.snapshot_rollups",
+        "schedule": crontab(minute=45, hour=2, day_of_week="mon"),
+    },
 }
 
 # --- Auth.

@@ -24,7 +24,7 @@ from portfolio.models import HealthPolicy
 # source table once (GROUP BY project), joined to the targets.
 _UPSERT = """
 WITH targets AS (
-    SELECT p.id, p.portfolio_id, p.budget_at_completion AS bac
+    SELECT p.id, p.portfolio_id, p.state, p.budget_at_completion AS bac
     FROM projects_project p
     WHERE %(all)s OR p.id = ANY(%(ids)s::bigint[])
 ),
@@ -84,7 +84,7 @@ cr AS (
     GROUP BY c.project_id
 ),
 base AS (
-    SELECT t.id, t.portfolio_id, t.bac,
+    SELECT t.id, t.portfolio_id, t.state, t.bac,
            COALESCE(cost.pv, 0) AS pv, COALESCE(cost.ac, 0) AS ac,
            COALESCE(report.percent_complete, 0) AS pct,
            ROUND(t.bac * COALESCE(report.percent_complete, 0) / 100, 2) AS ev,
@@ -126,13 +126,13 @@ rag AS (
     FROM evm
 )
 INSERT INTO projects_projectrollup (
-    project_id, portfolio_id, as_of, bac, pv, ev, ac, cv, sv, eac, etc, vac, cpi, spi, tcpi,
+    project_id, portfolio_id, as_of, state, bac, pv, ev, ac, cv, sv, eac, etc, vac, cpi, spi, tcpi,
     percent_complete, slip_days, milestones_total, milestones_slipping, milestones_achieved,
     milestones_on_time, on_time_rate, open_risks, high_risks, exposure, emv,
     pending_scope_changes, schedule_rag, cost_rag, scope_rag, risk_rag, health_rag,
     reported_rag, last_report_period_end, computed_at
 )
-SELECT id, portfolio_id, %(as_of)s, bac, pv, ev, ac, ev - ac, ev - pv, eac, eac - ac,
+SELECT id, portfolio_id, %(as_of)s, state, bac, pv, ev, ac, ev - ac, ev - pv, eac, eac - ac,
        bac - eac, cpi, spi, tcpi, pct, slip, total, slipping, achieved, on_time, on_time_rate,
        open_risks, high_risks, exposure, emv, pending,
        (ARRAY['green','amber','red'])[schedule_n + 1],
@@ -143,7 +143,8 @@ SELECT id, portfolio_id, %(as_of)s, bac, pv, ev, ac, ev - ac, ev - pv, eac, eac 
        reported_rag, period_end, %(now)s
 FROM rag
 ON CONFLICT (project_id) DO UPDATE SET
-    portfolio_id = EXCLUDED.portfolio_id, as_of = EXCLUDED.as_of, bac = EXCLUDED.bac,
+    portfolio_id = EXCLUDED.portfolio_id, as_of = EXCLUDED.as_of, state = EXCLUDED.state,
+    bac = EXCLUDED.bac,
     pv = EXCLUDED.pv, ev = EXCLUDED.ev, ac = EXCLUDED.ac, cv = EXCLUDED.cv, sv = EXCLUDED.sv,
     eac = EXCLUDED.eac, etc = EXCLUDED.etc, vac = EXCLUDED.vac, cpi = EXCLUDED.cpi,
     spi = EXCLUDED.spi, tcpi = EXCLUDED.tcpi, percent_complete = EXCLUDED.percent_complete,
@@ -159,6 +160,74 @@ ON CONFLICT (project_id) DO UPDATE SET
     health_rag = EXCLUDED.health_rag, reported_rag = EXCLUDED.reported_rag,
     last_report_period_end = EXCLUDED.last_report_period_end,
     computed_at = EXCLUDED.computed_at
+"""
+
+# Portfolio figures are sums over their projects' rollups; ratios are recomputed from the
+# sums (a portfolio's CPI is ΣEV / ΣAC, not an average of CPIs).
+_PORTFOLIOS = """
+WITH touched AS (
+    SELECT DISTINCT portfolio_id FROM projects_projectrollup
+    WHERE %(all)s OR project_id = ANY(%(ids)s::bigint[])
+),
+sums AS (
+    SELECT r.portfolio_id,
+           COUNT(*) FILTER (WHERE r.state <> 'cancelled') AS projects,
+           COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')) AS in_flight,
+           COALESCE(SUM(r.bac) FILTER (WHERE r.state <> 'cancelled'), 0) AS bac,
+           COALESCE(SUM(r.pv) FILTER (WHERE r.state <> 'cancelled'), 0) AS pv,
+           COALESCE(SUM(r.ev) FILTER (WHERE r.state <> 'cancelled'), 0) AS ev,
+           COALESCE(SUM(r.ac) FILTER (WHERE r.state <> 'cancelled'), 0) AS ac,
+           COALESCE(SUM(r.milestones_slipping)
+                    FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')), 0) AS slipping,
+           COALESCE(SUM(r.milestones_achieved), 0) AS achieved,
+           COALESCE(SUM(r.milestones_on_time), 0) AS on_time,
+           COALESCE(SUM(r.open_risks), 0) AS open_risks,
+           COALESCE(SUM(r.high_risks), 0) AS high_risks,
+           COALESCE(SUM(r.exposure), 0) AS exposure,
+           COALESCE(SUM(r.emv), 0) AS emv,
+           COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')
+                            AND r.health_rag = 'green') AS health_green,
+           COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')
+                            AND r.health_rag = 'amber') AS health_amber,
+           COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')
+                            AND r.health_rag = 'red') AS health_red,
+           COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')
+                            AND r.reported_rag = 'green') AS reported_green,
+           COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')
+                            AND r.reported_rag = 'amber') AS reported_amber,
+           COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')
+                            AND r.reported_rag = 'red') AS reported_red,
+           COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')
+                            AND r.reported_rag = '') AS reported_none
+    FROM projects_projectrollup r JOIN touched t ON t.portfolio_id = r.portfolio_id
+    GROUP BY r.portfolio_id
+)
+INSERT INTO portfolio_portfoliorollup (
+    portfolio_id, as_of, projects, in_flight, bac, pv, ev, ac, eac, cpi, spi,
+    milestones_slipping, milestones_achieved, milestones_on_time, open_risks, high_risks,
+    exposure, emv, health_green, health_amber, health_red, reported_green, reported_amber,
+    reported_red, reported_none, computed_at
+)
+SELECT portfolio_id, %(as_of)s, projects, in_flight, bac, pv, ev, ac,
+       CASE WHEN ac = 0 OR ev = 0 THEN NULL ELSE ROUND(bac * ac / ev, 2) END,
+       CASE WHEN ac = 0 THEN NULL ELSE ROUND(ev / ac, 4) END,
+       CASE WHEN pv = 0 THEN NULL ELSE ROUND(ev / pv, 4) END,
+       slipping, achieved, on_time, open_risks, high_risks, exposure, emv, health_green,
+       health_amber, health_red, reported_green, reported_amber, reported_red, reported_none,
+       %(now)s
+FROM sums
+ON CONFLICT (portfolio_id) DO UPDATE SET
+    as_of = EXCLUDED.as_of, projects = EXCLUDED.projects, in_flight = EXCLUDED.in_flight,
+    bac = EXCLUDED.bac, pv = EXCLUDED.pv, ev = EXCLUDED.ev, ac = EXCLUDED.ac,
+    eac = EXCLUDED.eac, cpi = EXCLUDED.cpi, spi = EXCLUDED.spi,
+    milestones_slipping = EXCLUDED.milestones_slipping,
+    milestones_achieved = EXCLUDED.milestones_achieved,
+    milestones_on_time = EXCLUDED.milestones_on_time, open_risks = EXCLUDED.open_risks,
+    high_risks = EXCLUDED.high_risks, exposure = EXCLUDED.exposure, emv = EXCLUDED.emv,
+    health_green = EXCLUDED.health_green, health_amber = EXCLUDED.health_amber,
+    health_red = EXCLUDED.health_red, reported_green = EXCLUDED.reported_green,
+    reported_amber = EXCLUDED.reported_amber, reported_red = EXCLUDED.reported_red,
+    reported_none = EXCLUDED.reported_none, computed_at = EXCLUDED.computed_at
 """
 
 # Snapshot the generations we are about to compute (creating state rows for projects that
@@ -226,5 +295,25 @@ def recompute(
             cursor.execute(statement, params if "%(" in statement else None)
         cursor.execute(_UPSERT, params)
         count = cursor.rowcount
+        cursor.execute(_PORTFOLIOS, params)
         cursor.execute(_MARK, params)
     return RecomputeResult(count, as_of)
+
+
+_SNAPSHOT = """
+INSERT INTO projects_projectrollupsnapshot (
+    taken_on, project_id, portfolio_id, state, bac, pv, ev, ac, eac, cpi, spi, slip_days,
+    exposure, health_rag, reported_rag
+)
+SELECT %(taken_on)s, project_id, portfolio_id, state, bac, pv, ev, ac, eac, cpi, spi,
+       slip_days, exposure, health_rag, reported_rag
+FROM projects_projectrollup
+ON CONFLICT (taken_on, project_id) DO NOTHING
+"""
+
+
+def snapshot(*, taken_on: date | None = None) -> int:
+    """Copy every project's rollup into the dated history; taking it twice a day is a no-op."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SNAPSHOT, {"taken_on": taken_on or timezone.localdate()})
+        return cursor.rowcount

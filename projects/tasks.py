@@ -14,7 +14,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from projects.rollups import recompute
+from projects.rollups import recompute, snapshot
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +68,9 @@ def recompute_stale() -> int:
 def recompute_all() -> int:
     """The nightly full recompute: every project, whatever its stale mark says."""
     return recompute().projects
+
+
+@shared_task(name="projects.snapshot_rollups", ignore_result=True)
+def snapshot_rollups() -> int:
+    """The weekly snapshot of every project's rollup (trend history); idempotent per day."""
+    return snapshot()

@@ -10,7 +10,7 @@ from projects.models.raid import (
     LessonLearned,
     Risk,
 )
-from projects.models.rollup import ProjectRollup, RollupState
+from projects.models.rollup import ProjectRollup, ProjectRollupSnapshot, RollupState
 from projects.models.schedule import Milestone, MilestoneForecast
 from projects.models.status import StatusReport
 
@@ -26,6 +26,7 @@ __all__ = [
     "MilestoneForecast",
     "Project",
     "ProjectRollup",
+    "ProjectRollupSnapshot",
     "ProjectScore",
     "Risk",
     "RollupState",

@@ -60,6 +60,7 @@ class ProjectRollup(models.Model):
         "portfolio.Portfolio", on_delete=models.CASCADE, related_name="project_rollups"
     )
     as_of = models.DateField()
+    state = models.CharField(max_length=10, default="", help_text="The project's lifecycle state.")
     bac = _money()
     pv = _money()
     ev = _money()
@@ -104,3 +105,36 @@ class ProjectRollup(models.Model):
 
     def __str__(self) -> str:
         return f"rollup of project {self.project_id} as of {self.as_of}"
+
+
+class ProjectRollupSnapshot(models.Model):
+    """A dated copy of a project's key rollup figures: the history behind trend charts."""
+
+    taken_on = models.DateField()
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="snapshots")
+    portfolio = models.ForeignKey(
+        "portfolio.Portfolio", on_delete=models.CASCADE, related_name="project_snapshots"
+    )
+    state = models.CharField(max_length=10)
+    bac = _money()
+    pv = _money()
+    ev = _money()
+    ac = _money()
+    eac = _money(null=True)
+    cpi = _ratio()
+    spi = _ratio()
+    slip_days = models.IntegerField(null=True)
+    exposure = models.IntegerField()
+    health_rag = models.CharField(max_length=5)
+    reported_rag = models.CharField(max_length=5, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["taken_on", "project"], name="project_snapshot_one_per_day"
+            ),
+        ]
+        indexes = [models.Index(fields=["portfolio", "taken_on"])]
+
+    def __str__(self) -> str:
+        return f"snapshot of project {self.project_id} on {self.taken_on}"

@@ -178,7 +178,7 @@ def test_recompute_clears_the_stale_mark_but_not_a_later_write(pm, busy_project)
 def test_recompute_is_a_fixed_number_of_statements(pm, django_assert_max_num_queries):
     for _ in range(5):
         ProjectFactory(manager=pm)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         recompute(as_of=AS_OF)
     assert ProjectRollup.objects.count() == 5
 
@@ -201,3 +201,47 @@ def test_an_edit_reaches_the_rollup_through_a_real_worker(pm, celery_worker):
         time.sleep(0.05)
     assert row is not None and row.exposure == 25 and row.risk_rag == "red"
     assert not RollupState.objects.get(project=project).is_stale
+
+
+def test_portfolio_figures_are_sums_of_their_projects(pm, portfolio, busy_project):
+    from portfolio.models import PortfolioRollup
+
+    busy_project.portfolio = portfolio
+    busy_project.save()
+    other = ProjectFactory(portfolio=portfolio, manager=pm, budget_at_completion=D("50000"))
+    CostLineFactory(project=other, month=date(2026, 1, 1), planned=D("10000"), actual=D("8000"))
+    StatusReportFactory(
+        project=other,
+        period_end=date(2026, 1, 31),
+        state="submitted",
+        submitted_at=timezone.now(),
+        percent_complete=D("30"),
+        overall_rag="green",
+    )
+    ProjectFactory(
+        portfolio=portfolio, manager=pm, state="cancelled", budget_at_completion=D("999999")
+    )
+
+    recompute(as_of=AS_OF)
+
+    rows = ProjectRollup.objects.filter(portfolio=portfolio).exclude(state="cancelled")
+    totals = PortfolioRollup.objects.get(portfolio=portfolio)
+    assert totals.bac == sum(r.bac for r in rows) == D("150000.00")
+    assert totals.ev == sum(r.ev for r in rows)
+    assert totals.ac == sum(r.ac for r in rows)
+    assert totals.cpi == metrics.EVM(bac=totals.bac, pv=totals.pv, ev=totals.ev, ac=totals.ac).cpi
+    assert totals.projects == 2
+    assert totals.reported_green == 2 and totals.reported_none == 0
+    assert (totals.health_green + totals.health_amber + totals.health_red) == 2
+    assert totals.exposure == 22
+
+
+def test_the_snapshot_is_taken_once_a_day(busy_project):
+    from projects.models import ProjectRollupSnapshot
+    from projects.rollups import snapshot
+
+    recompute(as_of=AS_OF)
+    assert snapshot(taken_on=AS_OF) == 1
+    assert snapshot(taken_on=AS_OF) == 0
+    row = ProjectRollupSnapshot.objects.get(project=busy_project)
+    assert row.cpi == ProjectRollup.objects.get(project=busy_project).cpi

@@ -1,0 +1,156 @@
+"""The background pipeline with a real worker: edits converge, bursts coalesce, lost messages
+are swept up."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import pytest
+from celery.signals import task_postrun
+from django.core.cache import cache
+
+from ppm.celery import app
+from projects import services
+from projects.models import ProjectRollup, Risk, RollupState
+from projects.rollups import recompute
+from projects.tasks import SCHEDULED_KEY, recompute_stale
+from projects.tests.factories import ProjectFactory, RiskFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FIGURES = ("exposure", "high_risks", "emv", "risk_rag", "health_rag", "open_risks")
+
+
+def rollups() -> dict[int, tuple]:
+    return {
+        row["project_id"]: tuple(row[f] for f in FIGURES)
+        for row in ProjectRollup.objects.values("project_id", *FIGURES)
+    }
+
+
+def wait_until_nothing_is_stale(timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while RollupState.objects.filter(stale_since__isnull=False).exists():
+        assert time.monotonic() < deadline, "rollups still stale"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def portfolio_of_projects(pm):
+    projects = [ProjectFactory(manager=pm) for _ in range(6)]
+    risks = [RiskFactory(project=p, probability=1, impact=1) for p in projects for _ in range(2)]
+    recompute()
+    return projects, risks
+
+
+@pytest.fixture
+def runs():
+    """Count recompute_stale executions in this process's worker."""
+    counter = {"n": 0}
+
+    def count(sender=None, **kwargs):
+        if sender is not None and sender.name == "projects.recompute_stale":
+            counter["n"] += 1
+
+    task_postrun.connect(count, weak=False)
+    yield counter
+    task_postrun.disconnect(count)
+
+
+def test_edits_made_while_the_worker_is_down_converge_once_it_starts(
+    pm, portfolio_of_projects, request
+):
+    _, risks = portfolio_of_projects
+    for n, risk in enumerate(risks):
+        risk = Risk.objects.get(pk=risk.pk)
+        services.raid_update(
+            item=risk,
+            expected_version=risk.version,
+            by=pm,
+            probability=1 + n % 5,
+            impact=5,
+            cost_impact=Decimal(1000 * n),
+        )
+    assert RollupState.objects.filter(stale_since__isnull=False).count() == 6
+
+    request.getfixturevalue("celery_worker")  # the worker starts now, with work queued
+    wait_until_nothing_is_stale()
+
+    pipeline = rollups()
+    recompute()  # from scratch
+    assert pipeline == rollups()
+
+
+def test_a_lost_message_delays_a_figure_but_the_sweep_recovers_it(
+    pm, portfolio_of_projects, celery_worker
+):
+    _, risks = portfolio_of_projects
+    # The request was made but its message is lost (a broker outage): no task will come.
+    cache.set(SCHEDULED_KEY, "1", timeout=30)
+    risk = Risk.objects.get(pk=risks[0].pk)
+    services.raid_update(item=risk, expected_version=risk.version, by=pm, probability=5, impact=5)
+    time.sleep(0.5)
+    assert RollupState.objects.filter(stale_since__isnull=False).count() == 1
+
+    recompute_stale.apply_async()  # what beat's 30 s sweep sends
+    wait_until_nothing_is_stale()
+    assert ProjectRollup.objects.get(project=risk.project_id).exposure == 25 + 1
+
+
+def test_a_burst_of_edits_coalesces_into_few_recomputes(
+    pm, portfolio_of_projects, celery_worker, runs
+):
+    _, risks = portfolio_of_projects
+    versions = {r.pk: r.version for r in risks}
+    edits = 0
+    for round_ in range(20):
+        for risk in risks:
+            item = Risk(
+                pk=risk.pk, project_id=risk.project_id, status="open", version=versions[risk.pk]
+            )
+            services.raid_update(
+                item=item,
+                expected_version=versions[risk.pk],
+                by=pm,
+                probability=1 + (round_ + edits) % 5,
+            )
+            versions[risk.pk] += 1
+            edits += 1
+    wait_until_nothing_is_stale()
+
+    assert edits == 240
+    assert 1 <= runs["n"] < edits / 4, runs["n"]
+    pipeline = rollups()
+    recompute()
+    assert pipeline == rollups()
+
+
+def test_two_workers_share_stale_work_without_double_counting(pm, portfolio_of_projects):
+    """Two sweeps at once (as with two workers): SKIP LOCKED keeps them off each other's rows."""
+    import threading
+
+    from django.db import connection
+
+    projects, _ = portfolio_of_projects
+    RollupState.objects.update(requested=5, stale_since="2026-01-01T00:00:00Z")
+    done: list[int] = []
+
+    def sweep():
+        try:
+            done.append(recompute_stale.run())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(done) >= len(projects)
+    assert not RollupState.objects.filter(stale_since__isnull=False).exists()
+    assert set(RollupState.objects.values_list("computed", flat=True)) == {5}
+
+
+def test_the_queue_is_this_sessions_own():
+    assert app.conf.task_default_queue.startswith("conductor-test-")

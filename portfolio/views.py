@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -67,6 +68,11 @@ def portfolio_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "states": LifecycleState.choices,
             "categories": Category.choices,
             "health_filters": HEALTH_FILTERS,
+            "show_figures": True,
+            "export_urls": {
+                fmt: reverse("reporting:portfolio-projects-export", args=[portfolio.pk, fmt])
+                for fmt in ("csv", "xlsx")
+            },
             "high_risk_score": HIGH_RISK_SCORE,
             "as_of": timezone.localtime(),
         },

@@ -10,5 +10,6 @@ urlpatterns = [
     path("accounts/", include(account_urls)),
     path("portfolios/", include("portfolio.urls")),
     path("projects/", include("projects.urls")),
+    path("exports/", include("reporting.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -14,6 +14,8 @@ from django import template
 from django.http import QueryDict
 from django.utils.html import format_html
 
+from ppm.markdown import render_markdown
+
 register = template.Library()
 
 CURRENCY_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$"}
@@ -185,3 +187,22 @@ def days_between(later: date | None, earlier: date | None) -> int | None:
     if later is None or earlier is None:
         return None
     return (later - earlier).days
+
+
+# --- User-written text --------------------------------------------------------------------
+
+
+@register.filter(name="markdown")
+def markdown_filter(text: str | None):
+    """Markdown typed by a user, rendered and sanitised (ppm.markdown.render_markdown)."""
+    return render_markdown(text)
+
+
+@register.simple_tag(takes_context=True)
+def query_without(context, *keys: str) -> str:
+    """The current query string without `keys` (and without `page`), e.g. to drop a filter."""
+    query = context["request"].GET.copy()
+    for key in (*keys, "page"):
+        query.pop(key, None)
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else ""

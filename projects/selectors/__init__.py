@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
@@ -77,7 +77,20 @@ SORTS: dict[str, tuple] = {
     "bac": (F("budget_at_completion"), F("code")),
     "baseline_finish": (F("baseline_finish"), F("code")),
     "forecast_finish": (F("forecast_finish"), F("code")),
+    # Rollup figures (portfolio pages): nulls ("not defined") sort last either way.
+    "cpi": (F("rollup__cpi"), F("code")),
+    "spi": (F("rollup__spi"), F("code")),
+    "slip": (F("rollup__slip_days"), F("code")),
+    "exposure": (F("rollup__exposure"), F("code")),
+    "health": (F("health_order"), F("code")),
 }
+_HEALTH_ORDER = Case(
+    When(rollup__health_rag="green", then=Value(0)),
+    When(rollup__health_rag="amber", then=Value(1)),
+    When(rollup__health_rag="red", then=Value(2)),
+    output_field=IntegerField(),
+)
+RAGS = ("green", "amber", "red")
 DEFAULT_SORT = "code"
 # Health is the overall RAG of the latest submitted status report; "none": no report yet.
 HEALTH_FILTERS = {"green": "Green", "amber": "Amber", "red": "Red", "none": "No report"}
@@ -92,6 +105,11 @@ class ProjectListParams:
     category: str = ""
     portfolio: int | None = None
     health: str = ""
+    rule_health: str = ""
+    slipping: bool = False
+    high_risk: bool = False
+    cpi_below: Decimal | None = None
+    spi_below: Decimal | None = None
     sort: str = DEFAULT_SORT
     page: str = "1"
 
@@ -108,15 +126,26 @@ class ProjectListParams:
             category=category if category in Category.values else "",
             portfolio=int(portfolio) if portfolio.isdigit() else None,
             health=health if health in HEALTH_FILTERS else "",
+            rule_health=query.get("rule", "") if query.get("rule", "") in RAGS else "",
+            slipping=query.get("slipping") == "1",
+            high_risk=query.get("high_risk") == "1",
+            cpi_below=_ratio_param(query.get("cpi_below", "")),
+            spi_below=_ratio_param(query.get("spi_below", "")),
             sort=sort if sort.lstrip("-") in SORTS else DEFAULT_SORT,
             page=query.get("page", "1"),
         )
 
     @property
     def is_filtered(self) -> bool:
-        return bool(
-            self.search or self.state or self.category or self.portfolio or self.health
-        )
+        return bool(self.search or self.state or self.category or self.portfolio or self.health)
+
+
+def _ratio_param(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() and Decimal("0") <= value <= Decimal("10") else None
 
 
 def _ordering(sort: str) -> list:
@@ -151,6 +180,14 @@ def project_table(
 
     Two queries: the count and the page rows (with manager, portfolio and the latest RAG).
     """
+    qs = filtered_projects(projects=projects, params=params)
+    paginator = Paginator(qs, page_size)
+    page = paginator.get_page(params.page)
+    return ProjectTable(page=page, params=params, total=paginator.count)
+
+
+def filtered_projects(*, projects: QuerySet[Project], params: ProjectListParams) -> QuerySet:
+    """The projects a list shows, filtered and sorted as asked (the page and its exports)."""
     qs = projects
     if params.search:
         qs = qs.filter(Q(code__icontains=params.search) | Q(name__icontains=params.search))
@@ -160,17 +197,24 @@ def project_table(
         qs = qs.filter(category=params.category)
     if params.portfolio:
         qs = qs.filter(portfolio_id=params.portfolio)
-    qs = qs.select_related("manager", "portfolio").annotate(
-        state_order=_STATE_ORDER, latest_rag=latest_submitted_rag()
+    qs = qs.select_related("manager", "portfolio", "rollup").annotate(
+        state_order=_STATE_ORDER, health_order=_HEALTH_ORDER, latest_rag=latest_submitted_rag()
     )
+    if params.rule_health:
+        qs = qs.filter(rollup__health_rag=params.rule_health)
+    if params.slipping:
+        qs = qs.filter(rollup__slip_days__gt=0)
+    if params.high_risk:
+        qs = qs.filter(rollup__high_risks__gt=0)
+    if params.cpi_below is not None:
+        qs = qs.filter(rollup__cpi__lt=params.cpi_below)
+    if params.spi_below is not None:
+        qs = qs.filter(rollup__spi__lt=params.spi_below)
     if params.health == "none":
         qs = qs.filter(latest_rag__isnull=True)
     elif params.health:
         qs = qs.filter(latest_rag=params.health)
-    qs = qs.order_by(*_ordering(params.sort))
-    paginator = Paginator(qs, page_size)
-    page = paginator.get_page(params.page)
-    return ProjectTable(page=page, params=params, total=paginator.count)
+    return qs.order_by(*_ordering(params.sort))
 
 
 def projects_of(*, user: AbstractBaseUser) -> QuerySet[Project]:

@@ -1,0 +1,90 @@
+"""The portfolio project list filters and sorts on rollup figures; exports are what is filtered."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from projects.models import ProjectRollup
+from projects.rollups import recompute
+from projects.tests.factories import MilestoneFactory, ProjectFactory, RiskFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def figures(portfolio, pm):
+    calm = ProjectFactory(portfolio=portfolio, manager=pm, code="CALM-1")
+    risky = ProjectFactory(
+        portfolio=portfolio, manager=pm, code="RISK-1", budget_at_completion=Decimal("1234567.89")
+    )
+    RiskFactory(project=risky, probability=5, impact=4)
+    late = ProjectFactory(portfolio=portfolio, manager=pm, code="LATE-1")
+    MilestoneFactory(project=late, baseline_date=date(2026, 6, 1), forecast_date=date(2026, 7, 15))
+    recompute()
+    return calm, risky, late
+
+
+def listed(client, portfolio, query: str) -> list[str]:
+    response = client.get(reverse("portfolio:detail", args=[portfolio.pk]) + query)
+    assert response.status_code == 200
+    return [p.code for p in response.context["table"].page.object_list]
+
+
+def test_drill_down_filters_select_the_rows_behind_a_figure(client, director, portfolio, figures):
+    client.force_login(director)
+    assert listed(client, portfolio, "?high_risk=1") == ["RISK-1"]
+    assert listed(client, portfolio, "?slipping=1") == ["LATE-1"]
+    assert listed(client, portfolio, "?rule=red") == sorted(
+        ProjectRollup.objects.filter(health_rag="red").values_list("project__code", flat=True)
+    )
+
+
+def test_sorting_by_exposure_puts_the_riskiest_first(client, director, portfolio, figures):
+    client.force_login(director)
+    assert listed(client, portfolio, "?sort=-exposure")[0] == "RISK-1"
+
+
+def test_csv_export_has_every_filtered_row_with_exact_money(client, director, portfolio, figures):
+    client.force_login(director)
+    url = reverse("reporting:portfolio-projects-export", args=[portfolio.pk, "csv"])
+    response = client.get(url + "?high_risk=1")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["Code"] for r in rows] == ["RISK-1"]
+    assert rows[0]["BAC"] == "1234567.89"
+    assert rows[0]["Risk exposure"] == "20"
+
+
+def test_xlsx_export_has_typed_cells(client, director, portfolio, figures):
+    client.force_login(director)
+    url = reverse("reporting:portfolio-projects-export", args=[portfolio.pk, "xlsx"])
+    response = client.get(url + "?sort=code")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    header = [c.value for c in sheet[1]]
+    assert header[:2] == ["Code", "Name"]
+    codes = [row[0].value for row in sheet.iter_rows(min_row=2)]
+    assert codes == ["CALM-1", "LATE-1", "RISK-1"]
+    bac = sheet.cell(row=4, column=header.index("BAC") + 1).value
+    assert Decimal(str(bac)) == Decimal("1234567.89")
+
+
+def test_exports_check_role_and_scope(client, pm, other_director, portfolio, figures):
+    url = reverse("reporting:portfolio-projects-export", args=[portfolio.pk, "csv"])
+    client.force_login(pm)
+    assert client.get(url).status_code == 403
+    client.force_login(other_director)
+    assert client.get(url).status_code == 403
+    assert (
+        client.get(
+            reverse("reporting:portfolio-projects-export", args=[portfolio.pk, "pdf"])
+        ).status_code
+        == 404
+    )

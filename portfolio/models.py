@@ -261,3 +261,48 @@ class PortfolioRollup(models.Model):
 
     def __str__(self) -> str:
         return f"rollup of portfolio {self.portfolio_id} as of {self.as_of}"
+
+
+class PortfolioMonth(models.Model):
+    """A portfolio's money month by month, for the budget-burn S-curve (rollup engine output).
+
+    Monthly amounts are summed from the cost lines of the portfolio's projects (cancelled
+    ones left out); `ev` is the earned value at the month's end: each project's BAC × the
+    percent complete of its latest report up to that month, summed.
+    """
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="months")
+    month = models.DateField()
+    planned = models.DecimalField(max_digits=18, decimal_places=2)
+    actual = models.DecimalField(max_digits=18, decimal_places=2)
+    forecast = models.DecimalField(max_digits=18, decimal_places=2)
+    ev = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        ordering = ["portfolio", "month"]
+        constraints = [
+            models.UniqueConstraint(fields=["portfolio", "month"], name="portfolio_month_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.portfolio_id} {self.month:%Y-%m}"
+
+
+class PortfolioDemand(models.Model):
+    """Hours booked by a portfolio's projects per month and resource group (capacity demand)."""
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="demand")
+    month = models.DateField()
+    resource_group = models.CharField(max_length=100)
+    hours = models.DecimalField(max_digits=12, decimal_places=1)
+
+    class Meta:
+        ordering = ["portfolio", "month", "resource_group"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["portfolio", "month", "resource_group"], name="portfolio_demand_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.portfolio_id} {self.month:%Y-%m} {self.resource_group}: {self.hours} h"

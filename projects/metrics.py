@@ -295,3 +295,33 @@ def suggest_health(
 
 def _fmt(value: Decimal | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
+
+
+# --- Prioritisation -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CriterionScore:
+    score: int
+    weight: Decimal
+    scale_min: int
+    scale_max: int
+    higher_is_better: bool = True
+
+
+def priority_score(scores: Iterable[CriterionScore]) -> Decimal | None:
+    """Weighted score, 0–100: Σ weight × normalised score / Σ weight, where a score is
+    normalised to 0–1 on its criterion's scale (reversed when lower is better).
+    Not defined when nothing is scored or every weight is zero."""
+    total_weight = ZERO
+    weighted = ZERO
+    for s in scores:
+        span = Decimal(s.scale_max - s.scale_min)
+        position = Decimal(s.score - s.scale_min) / span
+        if not s.higher_is_better:
+            position = 1 - position
+        weighted += s.weight * position
+        total_weight += s.weight
+    if total_weight == 0:
+        return None
+    return _money(weighted * HUNDRED / total_weight)

@@ -83,6 +83,18 @@ cr AS (
     WHERE c.state = 'submitted' AND c.scope_impact <> ''
     GROUP BY c.project_id
 ),
+score AS (
+    SELECT ps.project_id,
+           SUM(sc.weight * (CASE WHEN sc.higher_is_better
+                                 THEN (ps.score - sc.scale_min)::numeric
+                                 ELSE (sc.scale_max - ps.score)::numeric END)
+               / (sc.scale_max - sc.scale_min)) AS weighted,
+           SUM(sc.weight) AS total_weight
+    FROM projects_projectscore ps
+    JOIN portfolio_scoringcriterion sc ON sc.id = ps.criterion_id AND sc.active
+    JOIN targets t ON t.id = ps.project_id
+    GROUP BY ps.project_id
+),
 base AS (
     SELECT t.id, t.portfolio_id, t.state, t.bac,
            COALESCE(cost.pv, 0) AS pv, COALESCE(cost.ac, 0) AS ac,
@@ -93,13 +105,16 @@ base AS (
            COALESCE(ms.achieved, 0) AS achieved, COALESCE(ms.on_time, 0) AS on_time,
            COALESCE(rk.open_risks, 0) AS open_risks, COALESCE(rk.high_risks, 0) AS high_risks,
            COALESCE(rk.exposure, 0) AS exposure, rk.top_score, COALESCE(rk.emv, 0) AS emv,
-           COALESCE(cr.pending, 0) AS pending
+           COALESCE(cr.pending, 0) AS pending,
+           CASE WHEN COALESCE(score.total_weight, 0) = 0 THEN NULL
+                ELSE ROUND(score.weighted * 100 / score.total_weight, 2) END AS priority
     FROM targets t
     LEFT JOIN cost ON cost.project_id = t.id
     LEFT JOIN report ON report.project_id = t.id
     LEFT JOIN ms ON ms.project_id = t.id
     LEFT JOIN rk ON rk.project_id = t.id
     LEFT JOIN cr ON cr.project_id = t.id
+    LEFT JOIN score ON score.project_id = t.id
 ),
 evm AS (
     SELECT base.*,
@@ -129,12 +144,12 @@ INSERT INTO projects_projectrollup (
     project_id, portfolio_id, as_of, state, bac, pv, ev, ac, cv, sv, eac, etc, vac, cpi, spi, tcpi,
     percent_complete, slip_days, milestones_total, milestones_slipping, milestones_achieved,
     milestones_on_time, on_time_rate, open_risks, high_risks, exposure, emv,
-    pending_scope_changes, schedule_rag, cost_rag, scope_rag, risk_rag, health_rag,
-    reported_rag, last_report_period_end, computed_at
+    pending_scope_changes, priority_score, schedule_rag, cost_rag, scope_rag, risk_rag,
+    health_rag, reported_rag, last_report_period_end, computed_at
 )
 SELECT id, portfolio_id, %(as_of)s, state, bac, pv, ev, ac, ev - ac, ev - pv, eac, eac - ac,
        bac - eac, cpi, spi, tcpi, pct, slip, total, slipping, achieved, on_time, on_time_rate,
-       open_risks, high_risks, exposure, emv, pending,
+       open_risks, high_risks, exposure, emv, pending, priority,
        (ARRAY['green','amber','red'])[schedule_n + 1],
        (ARRAY['green','amber','red'])[cost_n + 1],
        (ARRAY['green','amber','red'])[scope_n + 1],
@@ -155,6 +170,7 @@ ON CONFLICT (project_id) DO UPDATE SET
     open_risks = EXCLUDED.open_risks, high_risks = EXCLUDED.high_risks,
     exposure = EXCLUDED.exposure, emv = EXCLUDED.emv,
     pending_scope_changes = EXCLUDED.pending_scope_changes,
+    priority_score = EXCLUDED.priority_score,
     schedule_rag = EXCLUDED.schedule_rag, cost_rag = EXCLUDED.cost_rag,
     scope_rag = EXCLUDED.scope_rag, risk_rag = EXCLUDED.risk_rag,
     health_rag = EXCLUDED.health_rag, reported_rag = EXCLUDED.reported_rag,
@@ -230,6 +246,76 @@ ON CONFLICT (portfolio_id) DO UPDATE SET
     reported_none = EXCLUDED.reported_none, computed_at = EXCLUDED.computed_at
 """
 
+# The S-curve and demand series of every touched portfolio, rebuilt whole (a portfolio has a
+# few dozen months): delete, then insert from the source tables in one statement each.
+_SERIES = (
+    """
+    CREATE TEMP TABLE IF NOT EXISTS rollup_touched (portfolio_id bigint PRIMARY KEY)
+        ON COMMIT DROP
+    """,
+    "TRUNCATE rollup_touched",
+    """
+    INSERT INTO rollup_touched
+    SELECT DISTINCT portfolio_id FROM projects_project
+    WHERE %(all)s OR id = ANY(%(ids)s::bigint[])
+    """,
+    "DELETE FROM portfolio_portfoliomonth WHERE portfolio_id IN (SELECT * FROM rollup_touched)",
+    """
+    WITH live AS (
+        SELECT p.id, p.portfolio_id, p.budget_at_completion AS bac
+        FROM projects_project p JOIN rollup_touched t ON t.portfolio_id = p.portfolio_id
+        WHERE p.state <> 'cancelled'
+    ),
+    money AS (
+        SELECT l.portfolio_id, c.month, SUM(c.planned) AS planned, SUM(c.actual) AS actual,
+               SUM(c.forecast) AS forecast
+        FROM projects_costline c JOIN live l ON l.id = c.project_id
+        GROUP BY l.portfolio_id, c.month
+    ),
+    monthly_report AS (
+        -- Each project's last submitted report in each month, as earned value.
+        SELECT DISTINCT ON (s.project_id, date_trunc('month', s.period_end))
+               l.portfolio_id, s.project_id, date_trunc('month', s.period_end)::date AS month,
+               ROUND(l.bac * s.percent_complete / 100, 2) AS ev
+        FROM projects_statusreport s JOIN live l ON l.id = s.project_id
+        WHERE s.state = 'submitted'
+        ORDER BY s.project_id, date_trunc('month', s.period_end), s.period_end DESC
+    ),
+    ev_step AS (
+        -- How much each project's EV moved that month; summed and accumulated below.
+        SELECT portfolio_id, month,
+               ev - COALESCE(LAG(ev) OVER (PARTITION BY project_id ORDER BY month), 0) AS step
+        FROM monthly_report
+    ),
+    ev_month AS (
+        SELECT portfolio_id, month, SUM(step) AS step FROM ev_step GROUP BY portfolio_id, month
+    ),
+    months AS (
+        SELECT COALESCE(m.portfolio_id, e.portfolio_id) AS portfolio_id,
+               COALESCE(m.month, e.month) AS month,
+               COALESCE(m.planned, 0) AS planned, COALESCE(m.actual, 0) AS actual,
+               COALESCE(m.forecast, 0) AS forecast, COALESCE(e.step, 0) AS step
+        FROM money m FULL JOIN ev_month e
+             ON e.portfolio_id = m.portfolio_id AND e.month = m.month
+    )
+    INSERT INTO portfolio_portfoliomonth (portfolio_id, month, planned, actual, forecast, ev)
+    SELECT portfolio_id, month, planned, actual, forecast,
+           SUM(step) OVER (PARTITION BY portfolio_id ORDER BY month)
+    FROM months
+    """,
+    "DELETE FROM portfolio_portfoliodemand WHERE portfolio_id IN (SELECT * FROM rollup_touched)",
+    """
+    INSERT INTO portfolio_portfoliodemand (portfolio_id, month, resource_group, hours)
+    SELECT p.portfolio_id, a.month, r."group", SUM(a.hours)
+    FROM projects_allocation a
+    JOIN projects_project p ON p.id = a.project_id
+    JOIN rollup_touched t ON t.portfolio_id = p.portfolio_id
+    JOIN portfolio_resource r ON r.id = a.resource_id
+    WHERE p.state NOT IN ('cancelled', 'closed')
+    GROUP BY p.portfolio_id, a.month, r."group"
+    """,
+)
+
 # Snapshot the generations we are about to compute (creating state rows for projects that
 # never had one), so the final mark records exactly what this pass covered.
 _CLAIM = (
@@ -296,6 +382,8 @@ def recompute(
         cursor.execute(_UPSERT, params)
         count = cursor.rowcount
         cursor.execute(_PORTFOLIOS, params)
+        for statement in _SERIES:
+            cursor.execute(statement, params if "%(" in statement else None)
         cursor.execute(_MARK, params)
     return RecomputeResult(count, as_of)
 

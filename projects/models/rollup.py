@@ -85,6 +85,10 @@ class ProjectRollup(models.Model):
     exposure = models.IntegerField()
     emv = _money()
     pending_scope_changes = models.IntegerField()
+    priority_score = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True,
+        help_text="Weighted score over the PMO's active criteria, 0–100; None if unscored.",
+    )
     schedule_rag = models.CharField(max_length=5)
     cost_rag = models.CharField(max_length=5)
     scope_rag = models.CharField(max_length=5)

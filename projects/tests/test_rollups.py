@@ -178,7 +178,7 @@ def test_recompute_clears_the_stale_mark_but_not_a_later_write(pm, busy_project)
 def test_recompute_is_a_fixed_number_of_statements(pm, django_assert_max_num_queries):
     for _ in range(5):
         ProjectFactory(manager=pm)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(20):
         recompute(as_of=AS_OF)
     assert ProjectRollup.objects.count() == 5
 
@@ -245,3 +245,83 @@ def test_the_snapshot_is_taken_once_a_day(busy_project):
     assert snapshot(taken_on=AS_OF) == 0
     row = ProjectRollupSnapshot.objects.get(project=busy_project)
     assert row.cpi == ProjectRollup.objects.get(project=busy_project).cpi
+
+
+def test_priority_score_follows_the_weighted_definition(pm):
+    from portfolio.models import ScoringCriterion
+    from projects.models import ProjectScore
+
+    value = ScoringCriterion.objects.create(name="Business value", weight=D("3"))
+    risk = ScoringCriterion.objects.create(
+        name="Delivery risk", weight=D("1"), higher_is_better=False
+    )
+    ScoringCriterion.objects.create(name="Retired", weight=D("5"), active=False)
+    project = ProjectFactory(manager=pm)
+    ProjectScore.objects.create(project=project, criterion=value, score=5)
+    ProjectScore.objects.create(project=project, criterion=risk, score=2)
+
+    recompute(as_of=AS_OF)
+
+    expected_score = metrics.priority_score(
+        [
+            metrics.CriterionScore(5, D("3"), 1, 5),
+            metrics.CriterionScore(2, D("1"), 1, 5, False),
+        ]
+    )
+    assert expected_score == D("93.75")  # (3 × 1 + 1 × 0.75) / 4
+    assert ProjectRollup.objects.get(project=project).priority_score == expected_score
+
+
+def test_the_s_curve_series_accumulates_earned_value_by_month(pm, portfolio):
+    from portfolio.models import PortfolioMonth
+
+    project = ProjectFactory(portfolio=portfolio, manager=pm, budget_at_completion=D("1000"))
+    CostLineFactory(project=project, month=date(2026, 1, 1), planned=D("100"), actual=D("90"))
+    CostLineFactory(project=project, month=date(2026, 2, 1), planned=D("200"), actual=D("0"))
+    for period_end, pct in [
+        (date(2026, 1, 15), "5"),
+        (date(2026, 1, 31), "10"),
+        (date(2026, 3, 31), "40"),
+    ]:
+        StatusReportFactory(
+            project=project,
+            period_end=period_end,
+            state="submitted",
+            submitted_at=timezone.now(),
+            percent_complete=D(pct),
+        )
+
+    recompute(as_of=AS_OF)
+
+    series = list(
+        PortfolioMonth.objects.filter(portfolio=portfolio).values_list(
+            "month", "planned", "actual", "ev"
+        )
+    )
+    assert series == [
+        (date(2026, 1, 1), D("100.00"), D("90.00"), D("100.00")),  # Jan: last report 10 %
+        (date(2026, 2, 1), D("200.00"), D("0.00"), D("100.00")),  # no report: EV holds
+        (date(2026, 3, 1), D("0.00"), D("0.00"), D("400.00")),
+    ]
+
+
+def test_demand_is_summed_by_month_and_resource_group(pm, portfolio):
+    from portfolio.models import PortfolioDemand
+    from portfolio.tests.factories import ResourceFactory
+    from projects.models import Allocation
+
+    project = ProjectFactory(portfolio=portfolio, manager=pm)
+    dev1, dev2 = ResourceFactory(group="Developers"), ResourceFactory(group="Developers")
+    Allocation.objects.create(project=project, resource=dev1, month=date(2026, 3, 1), hours=D("80"))
+    Allocation.objects.create(
+        project=project, resource=dev2, month=date(2026, 3, 1), hours=D("40.5")
+    )
+
+    recompute(as_of=AS_OF)
+
+    row = PortfolioDemand.objects.get(portfolio=portfolio)
+    assert (row.month, row.resource_group, row.hours) == (
+        date(2026, 3, 1),
+        "Developers",
+        D("120.5"),
+    )

@@ -3,14 +3,17 @@
 #                   REDIS_URL are set) in the foreground on http://127.0.0.1:$(PORT or 8000)/
 #   make test       ruff, deploy check, migrations check and the whole pytest suite
 #   make services   only the embedded PostgreSQL and Redis, printing the URLs to export
+#   make bench      the benchmark harness (bench/README.md): large demo data generated once and
+#                   reused, figures merged into bench/results.json; BENCH_ARGS are passed on
 #   make install    only create .venv and install requirements-dev.lock
 #   make lock       re-pin requirements*.lock from pyproject.toml (needs PyPI)
 # Recipes are single commands on purpose: make then runs them without a shell in between, and
 # a SIGTERM sent to make is passed straight to the runner.
 
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: run test services install lock
+.PHONY: run test services bench install lock
 
 run:
 	scripts/conductor.sh run
@@ -20,6 +23,9 @@ test:
 
 services:
 	scripts/conductor.sh services
+
+bench:
+	scripts/conductor.sh bench $(BENCH_ARGS)
 
 install:
 	scripts/bootstrap.sh

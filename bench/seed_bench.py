@@ -13,7 +13,6 @@ Other keys already in results.json are kept.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -22,18 +21,12 @@ from io import StringIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results.json"
+if str(ROOT) not in sys.path:  # run as a script: bench/ is on the path, the project is not
+    sys.path.insert(0, str(ROOT))
+
+from bench.results import RESULTS, record  # noqa: E402
+
 KEY = "seed_large_s"
-
-
-def record(path: Path, key: str, value: float) -> dict[str, object]:
-    """Merge one figure into the results file, keeping every other key; write atomically."""
-    results = json.loads(path.read_text()) if path.exists() else {}
-    results[key] = value
-    scratch = path.with_suffix(".json.tmp")
-    scratch.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    scratch.replace(path)
-    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +36,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"default {RESULTS}")
     args = parser.parse_args(argv)
 
-    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppm.settings")
     import django
 

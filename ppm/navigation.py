@@ -24,6 +24,11 @@ class NavItem:
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Portfolios", "portfolio:list", (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)),
     NavItem("My projects", "projects:mine", (Role.PROJECT_MANAGER, Role.DIRECTOR, Role.PMO)),
+    NavItem(
+        "Lessons learned",
+        "projects:lessons-search",
+        (Role.PROJECT_MANAGER, Role.DIRECTOR, Role.PMO, Role.EXECUTIVE),
+    ),
     NavItem("Admin", "admin:index", (), superuser_only=True),
 )
 

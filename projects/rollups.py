@@ -347,6 +347,9 @@ WHERE c.project_id = s.project_id
 """
 
 
+PORTFOLIO_SUM_LOCK = 7_301_002
+
+
 @dataclass(frozen=True)
 class RecomputeResult:
     projects: int
@@ -381,6 +384,10 @@ def recompute(
             cursor.execute(statement, params if "%(" in statement else None)
         cursor.execute(_UPSERT, params)
         count = cursor.rowcount
+        # Portfolio sums read other projects' committed rows: two recomputes summing the same
+        # portfolio at once would each miss the other's projects. This lock (held to commit)
+        # makes the second one sum after the first has committed.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PORTFOLIO_SUM_LOCK])
         cursor.execute(_PORTFOLIOS, params)
         for statement in _SERIES:
             cursor.execute(statement, params if "%(" in statement else None)

@@ -12,7 +12,7 @@ import logging
 
 from celery import shared_task
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 
 from projects.rollups import recompute, snapshot
 
@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 SCHEDULED_KEY = "rollup:recompute-scheduled"
 BATCH = 2000
+# Arbitrary constant naming the "a recompute is running" advisory lock.
+RECOMPUTE_LOCK = 7_301_001
 
 
 def request_recompute() -> None:
@@ -39,29 +41,41 @@ def request_recompute() -> None:
 
 @shared_task(name="projects.recompute_stale", ignore_result=True)
 def recompute_stale() -> int:
-    """Recompute all stale projects, in batches; workers running at once share the work."""
+    """Recompute every stale project, in batches, until nothing is stale.
+
+    One recompute runs at a time (a session advisory lock): a second worker that finds the
+    lock taken leaves, because the holder loops until nothing is stale. No row locks are held
+    on the stale marks while computing, so an edit never waits for a recompute (DESIGN.md §5).
+    After releasing the lock it looks once more, so an edit that landed while it was finishing
+    is never left for the sweep.
+    """
     cache.delete(SCHEDULED_KEY)
     total = 0
     while True:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                # SKIP LOCKED: a second worker takes other stale projects instead of waiting.
-                cursor.execute(
-                    """
-                    SELECT project_id FROM projects_rollupstate
-                    WHERE stale_since IS NOT NULL
-                    ORDER BY stale_since
-                    LIMIT %s
-                    FOR UPDATE SKIP LOCKED
-                    """,
-                    [BATCH],
-                )
-                ids = [row[0] for row in cursor.fetchall()]
-            if not ids:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [RECOMPUTE_LOCK])
+            if not cursor.fetchone()[0]:
                 return total
-            total += recompute(project_ids=ids).projects
-        if len(ids) < BATCH:
+        try:
+            while ids := _stale_batch():
+                total += recompute(project_ids=ids).projects
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [RECOMPUTE_LOCK])
+        if not _stale_batch():
             return total
+
+
+def _stale_batch() -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT project_id FROM projects_rollupstate
+            WHERE stale_since IS NOT NULL ORDER BY stale_since LIMIT %s
+            """,
+            [BATCH],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 @shared_task(name="projects.recompute_all", ignore_result=True)

@@ -1,4 +1,4 @@
-"""The runner behind `make run`, `make test` and `make services` (see the README).
+"""The runner behind `make run`, `make test`, `make services` and `make bench` (see the README).
 
 run       PostgreSQL and Redis (embedded unless DATABASE_URL / REDIS_URL are set), migrations,
           demo data on an empty database, then web, worker and beat from the Procfile under
@@ -6,6 +6,9 @@ run       PostgreSQL and Redis (embedded unless DATABASE_URL / REDIS_URL are set
 test      ruff, the deploy check under production settings, the migrations check and pytest,
           against DATABASE_URL / REDIS_URL or against throw-away embedded servers.
 services  only the embedded servers, printing the URLs to export, until Ctrl-C.
+bench     the benchmark harness bench/run.py, against DATABASE_URL / REDIS_URL or against
+          durable embedded servers of its own under .data/bench (so the large generated data
+          is kept between runs); arguments are passed on to bench/run.py.
 """
 
 from __future__ import annotations
@@ -79,11 +82,24 @@ class Runner:
 
     # --- services -------------------------------------------------------------------------
 
-    def start_services(self, env: dict[str, str], *, durable: bool, data: Path) -> None:
-        """Start what DATABASE_URL / REDIS_URL do not name, and put their URLs into env."""
+    def start_services(
+        self,
+        env: dict[str, str],
+        *,
+        durable: bool,
+        data: Path,
+        fixed_ports: bool | None = None,
+    ) -> None:
+        """Start what DATABASE_URL / REDIS_URL do not name, and put their URLs into env.
+
+        Durable servers keep their data in `data` between runs. They listen on the fixed
+        ports PGPORT / REDISPORT (defaults 55432 / 56379) unless `fixed_ports` is False: then
+        on free ports, as throw-away servers always do.
+        """
+        fixed_ports = durable if fixed_ports is None else fixed_ports
         postgres = redis = None
         if not env.get("DATABASE_URL"):
-            port = _env_port(env, "PGPORT", 55432) if durable else free_port()
+            port = _env_port(env, "PGPORT", 55432) if fixed_ports else free_port()
             postgres = Postgres(
                 data_dir=data / "postgres",
                 port=port,
@@ -92,7 +108,7 @@ class Runner:
                 durable=durable,
             )
         if not env.get("REDIS_URL"):
-            port = _env_port(env, "REDISPORT", 56379) if durable else free_port()
+            port = _env_port(env, "REDISPORT", 56379) if fixed_ports else free_port()
             redis = Redis(
                 data_dir=data / "redis",
                 port=port,
@@ -337,6 +353,24 @@ def cmd_services(runner: Runner) -> int:
         time.sleep(1)
 
 
+def cmd_bench(runner: Runner, bench_args: list[str]) -> int:
+    """bench/run.py with servers: the configured ones, or durable embedded ones kept in
+    .data/bench (the large data is generated once and reused), on free ports so a `make run`
+    next to it is not disturbed."""
+    env = base_env()
+    env.setdefault("DEBUG", "true")
+    # Its own queue and cache prefix: a worker of a running app never takes its tasks.
+    env.setdefault("CELERY_QUEUE", "conductor-bench")
+    env.setdefault("CACHE_KEY_PREFIX", "conductor-bench")
+    try:
+        runner.start_services(env, durable=True, data=DATA / "bench", fixed_ports=False)
+        argv = [sys.executable, str(ROOT / "bench" / "run.py"), *bench_args]
+        print(f"\n==> bench: {shlex.join(argv)}", flush=True)
+        return runner.call(argv, env)
+    finally:
+        runner.stop_all()
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="scripts/devstack.py", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -344,7 +378,15 @@ def main(argv: list[str]) -> int:
     test = sub.add_parser("test", help="lint, checks and the whole test suite")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
     sub.add_parser("services", help="only the embedded PostgreSQL and Redis")
-    args = parser.parse_args(argv)
+    sub.add_parser(
+        "bench",
+        help="the benchmark harness; other arguments are passed on to bench/run.py",
+        add_help=False,  # `bench --help` is bench/run.py's help
+    )
+    # The harness's options (--projects 20 …) are not ours: parse_known_args leaves them.
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "bench":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
 
     runner = Runner()
     runner.install_signal_handlers()
@@ -353,6 +395,8 @@ def main(argv: list[str]) -> int:
             return cmd_run(runner)
         if args.command == "test":
             return cmd_test(runner, args.pytest_args)
+        if args.command == "bench":
+            return cmd_bench(runner, unknown)
         return cmd_services(runner)
     except ServiceError as exc:
         say(str(exc))

@@ -141,7 +141,13 @@ def state_badge(value: str, label: str) -> str:
 @register.filter
 def is_section(path: str, url: str) -> bool:
     """True when `path` is `url` or below it: highlights the current navigation item."""
-    return bool(url) and url != "/" and str(path).startswith(url)
+    if not url or url == "/" or not str(path).startswith(url):
+        return False
+    # A deeper navigation item (e.g. /projects/lessons/) claims its own paths.
+    from ppm.navigation import NAV_ITEMS
+
+    deeper = (item.url for item in NAV_ITEMS if item.url != url and item.url.startswith(url))
+    return not any(str(path).startswith(d) for d in deeper)
 
 
 @register.simple_tag(takes_context=True)

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects', '0006_rollup_tables'),
+        ("projects", "0006_rollup_tables"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='projectrollup',
-            name='priority_score',
-            field=models.DecimalField(decimal_places=2, help_text="Weighted score over the PMO's active criteria, 0–100; None if unscored.", max_digits=6, null=True),
+            model_name="projectrollup",
+            name="priority_score",
+            field=models.DecimalField(
+                decimal_places=2,
+                help_text="Weighted score over the PMO's active criteria, 0–100; None if unscored.",
+                max_digits=6,
+                null=True,
+            ),
         ),
     ]

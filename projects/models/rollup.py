@@ -86,7 +86,9 @@ class ProjectRollup(models.Model):
     emv = _money()
     pending_scope_changes = models.IntegerField()
     priority_score = models.DecimalField(
-        max_digits=6, decimal_places=2, null=True,
+        max_digits=6,
+        decimal_places=2,
+        null=True,
         help_text="Weighted score over the PMO's active criteria, 0–100; None if unscored.",
     )
     schedule_rag = models.CharField(max_length=5)

@@ -6,7 +6,8 @@ service a normal edit uses, so the audit trail and the stale mark behave identic
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -59,12 +60,44 @@ def change_request_raise(
     return request
 
 
-def _may_decide(user, request: ChangeRequest) -> bool:
-    portfolio = request.project.portfolio
-    return (
+def may_decide_change_request(user, project: Project) -> bool:
+    """The portfolio's director and the PMO decide change requests (never the project's
+    manager, who raised them). Needs the project's portfolio loaded; no query of its own
+    beyond the user's (cached) roles."""
+    return user.is_authenticated and (
         user.is_superuser
         or has_role(user, Role.PMO)
-        or (has_role(user, Role.DIRECTOR) and portfolio.director_id == user.pk)
+        or (has_role(user, Role.DIRECTOR) and project.portfolio.director_id == user.pk)
+    )
+
+
+def _may_decide(user, request: ChangeRequest) -> bool:
+    return may_decide_change_request(user, request.project)
+
+
+@dataclass(frozen=True)
+class ChangeOutcome:
+    """What approving a change does to the project's plan: the forecast finish and BAC after."""
+
+    forecast_finish: date | None
+    budget_at_completion: Decimal
+    finish_moves: bool
+    budget_moves: bool
+
+
+def change_request_outcome(*, project: Project, request: ChangeRequest) -> ChangeOutcome:
+    """The plan approval would leave: the one definition used by the decision and its preview.
+
+    The schedule impact moves the current forecast finish (the baseline finish while there
+    is no forecast yet); the cost impact moves the budget at completion.
+    """
+    finish = project.forecast_finish or project.baseline_finish
+    days = request.schedule_impact_days
+    return ChangeOutcome(
+        forecast_finish=finish + timedelta(days=days) if days else project.forecast_finish,
+        budget_at_completion=project.budget_at_completion + request.cost_impact,
+        finish_moves=bool(days),
+        budget_moves=bool(request.cost_impact),
     )
 
 
@@ -89,21 +122,15 @@ def change_request_decide(
         )
         if approve:
             project = Project.objects.select_for_update().get(pk=request.project_id)
-            finish = project.forecast_finish or project.baseline_finish
+            outcome = change_request_outcome(project=project, request=request)
             project_replan(
                 project=project,
                 expected_version=project.version,
                 by=by,
                 reason=f"Approved change request: {request.title}",
-                forecast_finish=(
-                    finish + timedelta(days=request.schedule_impact_days)
-                    if request.schedule_impact_days
-                    else None
-                ),
+                forecast_finish=outcome.forecast_finish if outcome.finish_moves else None,
                 budget_at_completion=(
-                    project.budget_at_completion + request.cost_impact
-                    if request.cost_impact
-                    else None
+                    outcome.budget_at_completion if outcome.budget_moves else None
                 ),
             )
         mark_rollup_stale(request.project_id)

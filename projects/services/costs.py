@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
@@ -19,19 +21,65 @@ AMOUNT_FIELDS = ("planned", "actual", "forecast")
 MAX_AMOUNT = Decimal("999999999999.99")
 
 
+_CURRENCY_SIGNS = "€$£"
+_ZERO_DASHES = {"-", "–", "—", "−"}  # spreadsheets' accounting format shows zero as a dash
+_MINUS_SIGNS = ("-", "−")
+_PLAIN = re.compile(r"\d+(\.\d+)?")
+_GROUPED_COMMAS = re.compile(r"\d{1,3}(,\d{3})+")
+_DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}")
+_GROUPED_DOTS = re.compile(r"\d{1,3}(\.\d{3}){2,}")
+_ONE_DOT_GROUP = re.compile(r"\d{1,3}\.\d{3}")
+
+
+def _plain_number(text: str, shown: str, field_name: str) -> str:
+    """Digits with an optional '.' decimal point, from the ways spreadsheets show money.
+
+    '12,500.50' and '12.500,50' both read 12500.50 (the last separator is the decimal one);
+    '1,5' reads 1.5 (a thousands comma is always followed by three digits); '1.234.567' reads
+    1234567. A single dot before three digits ('12.500') is refused: 12.5 in one locale,
+    12,500 in another — guessing would silently change the figure by a factor of 1,000.
+    """
+    not_amount = DomainError(f"'{shown}' is not an amount.", field=field_name)
+    if "," in text and "." in text:
+        decimal, group = (",", ".") if text.rindex(",") > text.rindex(".") else (".", ",")
+        whole, _, fraction = text.rpartition(decimal)
+        if not re.fullmatch(rf"\d{{1,3}}(\{group}\d{{3}})*", whole) or not fraction.isdigit():
+            raise not_amount
+        return f"{whole.replace(group, '')}.{fraction}"
+    if "," in text:
+        if _GROUPED_COMMAS.fullmatch(text):
+            return text.replace(",", "")
+        if _DECIMAL_COMMA.fullmatch(text):
+            return text.replace(",", ".")
+        raise not_amount
+    if _GROUPED_DOTS.fullmatch(text):
+        return text.replace(".", "")
+    if _ONE_DOT_GROUP.fullmatch(text) and not text.startswith("0"):
+        raise DomainError(
+            f"'{shown}' is ambiguous (a decimal point or a thousands separator?): "
+            "type it without thousands separators.",
+            field=field_name,
+        )
+    if not _PLAIN.fullmatch(text):
+        raise not_amount
+    return text
+
+
 def parse_amount(text: str, *, field_name: str = "amount") -> Decimal:
-    """Read money as people type or paste it: '12,500', '12 500.50', '€1,200', '' (zero)."""
-    cleaned = text.strip().replace("\u00a0", "").replace(" ", "").replace(",", "")
-    cleaned = cleaned.lstrip("€$£")
-    if cleaned == "":
-        return Decimal("0")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise DomainError(f"'{text.strip()}' is not an amount.", field=field_name) from None
-    if not value.is_finite():
-        raise DomainError(f"'{text.strip()}' is not an amount.", field=field_name)
-    if value < 0:
+    """Read money as people type or paste it: '12,500', '12 500.50', '€1,200', '1.250,00 €',
+    '' or '-' (zero). Negative amounts, more than two decimals and ambiguous separators are
+    refused with a message naming what was typed."""
+    shown = text.strip()
+    cleaned = re.sub(r"[\s\u00a0\u202f']", "", shown).strip(_CURRENCY_SIGNS)
+    if cleaned == "" or cleaned in _ZERO_DASHES:
+        return Decimal("0.00")
+    negative = cleaned.startswith(_MINUS_SIGNS) or (
+        cleaned.startswith("(") and cleaned.endswith(")")
+    )
+    if negative:
+        cleaned = cleaned.lstrip("-−(").rstrip(")").strip(_CURRENCY_SIGNS)
+    value = Decimal(_plain_number(cleaned, shown, field_name))
+    if negative and value != 0:
         raise DomainError("Amounts cannot be negative.", field=field_name)
     if value > MAX_AMOUNT:
         raise DomainError("That amount is too large.", field=field_name)
@@ -81,44 +129,61 @@ def cost_cell_set(
         raise DomainError(f"Unknown column '{amount_field}'.", field="field")
     key.validate()
     with transaction.atomic(), acting_as(by):
-        line = _write_cell(project, key, amount_field, amount, expected_version)
+        line = CostLine.objects.filter(
+            project=project, month=key.month, expense_type=key.expense_type, category=key.category
+        ).first()
+        line = _write_line(
+            project, key, {amount_field: amount}, line=line, expected=expected_version, strict=True
+        )
         mark_rollup_stale(project.pk)
     return line
 
 
-def _write_cell(
+def _write_line(
     project: Project,
     key: CellKey,
-    amount_field: str,
-    amount: Decimal,
-    expected_version: int | None,
+    values: dict[str, Decimal],
+    *,
+    line: CostLine | None,
+    expected: int | None,
+    strict: bool,
 ) -> CostLine:
-    line = CostLine.objects.filter(
-        project=project, month=key.month, expense_type=key.expense_type, category=key.category
-    ).first()
+    """Write some amounts of one line (creating it if needed).
+
+    strict: `expected` is the version the user saw (None or 0: they saw no line), and any
+    difference is a ConflictError. Not strict (a file import): overwrite what is there now.
+    """
     if line is None:
-        if expected_version not in (None, 0):
-            raise DomainError("This cost line no longer exists.", field=amount_field)
-        line = CostLine(
-            project=project, month=key.month, expense_type=key.expense_type, category=key.category
+        if expected not in (None, 0):
+            raise DomainError("This cost line no longer exists.", field=next(iter(values)))
+        new = CostLine(
+            project=project,
+            month=key.month,
+            expense_type=key.expense_type,
+            category=key.category,
+            **values,
         )
-        setattr(line, amount_field, amount)
         try:
             with transaction.atomic():
-                line.save()
+                new.save()
+            return new
         except IntegrityError:  # someone created the same line meanwhile
-            current = CostLine.objects.get(
+            line = CostLine.objects.get(
                 project=project,
                 month=key.month,
                 expense_type=key.expense_type,
                 category=key.category,
             )
-            raise ConflictError(current=current, expected_version=0) from None
-        return line
-    if expected_version is None:
-        expected_version = line.version  # a bulk import overwrites what it reads now
-    setattr(line, amount_field, amount)
-    return save_versioned(line, expected_version=expected_version, fields=(amount_field,))
+            if strict:
+                raise ConflictError(current=line, expected_version=0) from None
+            expected = line.version
+    elif expected in (None, 0):
+        if strict:  # the user saw an empty cell, someone has created the line since
+            raise ConflictError(current=line, expected_version=0)
+        expected = line.version
+    for name, amount in values.items():
+        setattr(line, name, amount)
+    return save_versioned(line, expected_version=expected, fields=tuple(values))
 
 
 @dataclass
@@ -142,17 +207,33 @@ class ImportPreview:
 CSV_COLUMNS = ("month", "expense_type", "category", "planned", "actual", "forecast")
 
 
+def _csv_dialect(text: str) -> str:
+    """The delimiter of a CSV file: ',' or, as European spreadsheets save them, ';' or tab."""
+    header = text.split("\n", 1)[0]
+    for delimiter in (";", "\t"):
+        if delimiter in header and "," not in header:
+            return delimiter
+    return ","
+
+
 def cost_csv_preview(text: str) -> ImportPreview:
-    """Parse a CSV (columns: month, expense_type, category, planned, actual, forecast)."""
+    """Parse a CSV (columns: month, expense_type, category, planned, actual, forecast).
+
+    Column names are case-insensitive; expense types and categories may be given by value
+    ('opex') or label ('Opex'); empty amounts leave the cell as it is.
+    """
     preview = ImportPreview()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    text = text.lstrip("\ufeff")
+    reader = csv.DictReader(io.StringIO(text), delimiter=_csv_dialect(text))
+    header = [(h or "").strip().lower().replace(" ", "_") for h in (reader.fieldnames or [])]
     missing = [c for c in CSV_COLUMNS[:3] if c not in header]
     if missing:
         preview.errors.append(RowError(1, f"Missing column(s): {', '.join(missing)}."))
         return preview
     reader.fieldnames = header
     for number, row in enumerate(reader, start=2):
+        if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+            continue  # a blank line, as spreadsheets leave at the end
         try:
             key = CellKey(
                 month=parse_month(row.get("month") or ""),
@@ -160,9 +241,11 @@ def cost_csv_preview(text: str) -> ImportPreview:
                 category=(row.get("category") or "").strip().lower(),
             )
             key.validate()
+            cells = []
             for name in AMOUNT_FIELDS:
                 if name in header and (row.get(name) or "").strip() != "":
-                    preview.cells.append((key, name, parse_amount(row[name], field_name=name)))
+                    cells.append((key, name, parse_amount(row[name], field_name=name)))
+            preview.cells.extend(cells)
         except DomainError as error:
             preview.errors.append(RowError(number, error.message))
     if not preview.cells and not preview.errors:
@@ -170,15 +253,54 @@ def cost_csv_preview(text: str) -> ImportPreview:
     return preview
 
 
-def cost_import_apply(*, project: Project, preview: ImportPreview, by) -> int:
-    """Apply a checked preview in one transaction: all cells or none."""
+def cost_import_apply(
+    *,
+    project: Project,
+    preview: ImportPreview,
+    by,
+    seen_versions: Mapping[CellKey, int | None] | None = None,
+    reason: str = "Cost import",
+) -> int:
+    """Apply a checked preview in one transaction: all cells or none.
+
+    `seen_versions` (line → version the user saw, None for no line) makes the import refuse,
+    with a ConflictError, to overwrite a line changed since the user looked at it — a pasted
+    block checks the grid the user saw. Without it (a file import) the file wins.
+    """
     if not preview.ok:
         raise DomainError("Fix the errors in the file first.")
-    with transaction.atomic(), acting_as(by, reason="Cost import"):
-        for key, amount_field, amount in preview.cells:
-            _write_cell(project, key, amount_field, amount, None)
+    by_line: dict[CellKey, dict[str, Decimal]] = {}
+    for key, amount_field, amount in preview.cells:
+        by_line.setdefault(key, {})[amount_field] = amount
+    with transaction.atomic(), acting_as(by, reason=reason):
+        months = {key.month for key in by_line}
+        existing = {
+            CellKey(line.month, line.expense_type, line.category): line
+            for line in CostLine.objects.filter(project=project, month__in=months)
+        }
+        for key, values in by_line.items():
+            _write_line(
+                project,
+                key,
+                values,
+                line=existing.get(key),
+                expected=seen_versions.get(key) if seen_versions is not None else None,
+                strict=seen_versions is not None,
+            )
         mark_rollup_stale(project.pk)
     return len(preview.cells)
+
+
+def block_lines(text: str) -> list[str]:
+    """The rows of a block copied from a spreadsheet (cells within a row are tab-separated).
+
+    Spreadsheets end a copied block with a newline; an empty row inside the block is a row
+    of empty cells (clearing them), not a row to skip — skipping would shift the rows below.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    while lines and lines[-1].strip() == "":
+        lines.pop()
+    return lines
 
 
 def cost_paste_preview(
@@ -190,7 +312,10 @@ def cost_paste_preview(
     (expense_type, category, amount_field); `months` the grid columns from that cell rightwards.
     """
     preview = ImportPreview()
-    lines = [line for line in text.replace("\r\n", "\n").split("\n") if line.strip() != ""]
+    lines = block_lines(text)
+    if not lines:
+        preview.errors.append(RowError(1, "Nothing to paste."))
+        return preview
     if len(lines) > len(rows):
         preview.errors.append(
             RowError(

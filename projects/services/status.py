@@ -59,17 +59,29 @@ def status_report_start(
     return report
 
 
+class MissingOverrideReasons(DomainError):
+    """Several RAG choices differ from the rules without a reason: one message per reason
+    field, so the form can mark every one of them at once (the first is the error's own)."""
+
+    def __init__(self, errors: dict[str, str]):
+        field, message = next(iter(errors.items()))
+        super().__init__(message, field=field)
+        self.errors = errors
+
+
 def _check_overrides(report: StatusReport, suggested: dict[str, str]) -> None:
     reasons = report.override_reasons or {}
+    errors: dict[str, str] = {}
     # The dimensions first: overall usually follows from them.
     for dimension in (*DIMENSIONS[1:], DIMENSIONS[0]):
         chosen = getattr(report, f"{dimension}_rag")
         if chosen != suggested[dimension] and not (reasons.get(dimension) or "").strip():
-            raise DomainError(
+            errors[f"{dimension}_reason"] = (
                 f"{dimension.capitalize()} is {RAG(chosen).label} but the rules suggest "
-                f"{RAG(suggested[dimension]).label}: say why.",
-                field=f"{dimension}_reason",
+                f"{RAG(suggested[dimension]).label}: say why."
             )
+    if errors:
+        raise MissingOverrideReasons(errors)
 
 
 def status_report_update(

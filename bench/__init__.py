@@ -1,0 +1,1 @@
+"""The benchmark harness (`make bench`) and its helpers; see bench/README.md."""

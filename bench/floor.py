@@ -1,0 +1,279 @@
+"""The floor the rollup engine is measured against: the same figures as ONE read-only SELECT.
+
+`FLOOR_SQL` is written apart from projects/rollups.py and computes what a full recompute
+writes: per project the latest submitted status report up to the date, the cost lines up to
+that status date (planned value pro rata in the status month), the milestone counts and slip,
+the open risks' exposure and EMV, the pending scope changes, the weighted priority score, then
+the EVM ratios and the rule health; per portfolio the monthly S-curve (planned, actual,
+forecast, earned value) and the capacity demand per resource group. Each set of rows is folded
+into totals (`SELECT count(*), sum(…) FROM (…)`), so PostgreSQL produces every row without
+shipping them to Python or writing anything.
+
+`ROLLUP_TOTALS_SQL` folds the rollup tables the same way. After a full recompute the two give
+the same totals; the harness checks that, so the ratio compares equal work, not a shortcut.
+When the engine learns a new figure, this file must learn it too: the check says when not.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from portfolio.models import HealthPolicy
+
+# The names of the totals, in the order both statements return them.
+TOTALS = (
+    "projects",
+    "portfolios",
+    "pv",
+    "ev",
+    "ac",
+    "cpi",
+    "spi",
+    "eac",
+    "tcpi",
+    "slip_days",
+    "milestones_total",
+    "milestones_slipping",
+    "milestones_achieved",
+    "milestones_on_time",
+    "on_time_rate",
+    "open_risks",
+    "high_risks",
+    "exposure",
+    "emv",
+    "pending_scope_changes",
+    "priority_score",
+    "health_red",
+    "health_amber",
+    "month_rows",
+    "month_planned",
+    "month_actual",
+    "month_forecast",
+    "month_ev",
+    "demand_rows",
+    "demand_hours",
+)
+
+FLOOR_SQL = """
+WITH report AS (
+    SELECT DISTINCT ON (project_id) project_id, percent_complete, period_end
+    FROM projects_statusreport
+    WHERE state = 'submitted' AND period_end <= %(as_of)s
+    ORDER BY project_id, period_end DESC
+)
+SELECT projects.*, months.*, demand.*
+FROM (
+    SELECT count(*), count(DISTINCT portfolio_id), sum(pv), sum(ev), sum(ac), sum(cpi),
+           sum(spi), sum(eac), sum(tcpi), sum(slip), sum(total), sum(slipping), sum(achieved),
+           sum(on_time), sum(on_time_rate), sum(open_risks), sum(high_risks), sum(exposure),
+           sum(emv), sum(pending), sum(priority), count(*) FILTER (WHERE health = 2),
+           count(*) FILTER (WHERE health = 1)
+    FROM (
+        SELECT f.*,
+               GREATEST(
+                   CASE WHEN spi < %(spi_red)s THEN 2 WHEN spi < %(spi_amber)s THEN 1 ELSE 0 END,
+                   CASE WHEN slip >= %(slip_red)s THEN 2 WHEN slip >= %(slip_amber)s THEN 1
+                        ELSE 0 END,
+                   CASE WHEN cpi < %(cpi_red)s THEN 2 WHEN cpi < %(cpi_amber)s THEN 1 ELSE 0 END,
+                   CASE WHEN top_score >= %(risk_red)s THEN 2
+                        WHEN top_score >= %(risk_amber)s THEN 1 ELSE 0 END,
+                   CASE WHEN pending > 0 THEN 1 ELSE 0 END) AS health
+        FROM (
+            SELECT v.*,
+                   CASE WHEN ac <> 0 THEN ROUND(ev / ac, 4) END AS cpi,
+                   CASE WHEN pv <> 0 THEN ROUND(ev / pv, 4) END AS spi,
+                   CASE WHEN ac <> 0 AND ev <> 0 THEN ROUND(bac * ac / ev, 2) END AS eac,
+                   CASE WHEN bac <> ac THEN ROUND((bac - ev) / (bac - ac), 4) END AS tcpi,
+                   CASE WHEN achieved > 0 THEN ROUND(on_time::numeric / achieved, 4) END
+                       AS on_time_rate
+            FROM (
+                SELECT p.portfolio_id, p.budget_at_completion AS bac,
+                       ROUND(p.budget_at_completion * COALESCE(r.percent_complete, 0) / 100, 2)
+                           AS ev,
+                       COALESCE(c.pv, 0) AS pv, COALESCE(c.ac, 0) AS ac,
+                       m.slip, COALESCE(m.total, 0) AS total,
+                       COALESCE(m.slipping, 0) AS slipping,
+                       COALESCE(m.achieved, 0) AS achieved, COALESCE(m.on_time, 0) AS on_time,
+                       COALESCE(k.open_risks, 0) AS open_risks,
+                       COALESCE(k.high_risks, 0) AS high_risks,
+                       COALESCE(k.exposure, 0) AS exposure, k.top_score,
+                       COALESCE(k.emv, 0) AS emv, COALESCE(q.pending, 0) AS pending,
+                       CASE WHEN s.total_weight > 0
+                            THEN ROUND(s.weighted * 100 / s.total_weight, 2) END AS priority
+                FROM projects_project p
+                LEFT JOIN report r ON r.project_id = p.id
+                LEFT JOIN (
+                    SELECT l.project_id,
+                           SUM(CASE WHEN l.month < date_trunc('month', d.at) THEN l.planned
+                                    ELSE ROUND(l.planned * EXTRACT(DAY FROM d.at)
+                                               / EXTRACT(DAY FROM date_trunc('month', d.at)
+                                                         + interval '1 month - 1 day'), 2)
+                               END) AS pv,
+                           SUM(l.actual) AS ac
+                    FROM (SELECT p2.id, COALESCE(r2.period_end, %(as_of)s::date) AS at
+                          FROM projects_project p2
+                          LEFT JOIN report r2 ON r2.project_id = p2.id) d
+                    JOIN projects_costline l
+                      ON l.project_id = d.id AND l.month <= date_trunc('month', d.at)
+                    GROUP BY l.project_id
+                ) c ON c.project_id = p.id
+                LEFT JOIN (
+                    SELECT project_id, count(*) AS total,
+                           max(forecast_date - baseline_date)
+                               FILTER (WHERE is_key AND actual_date IS NULL) AS slip,
+                           count(*) FILTER (WHERE actual_date IS NULL
+                                            AND forecast_date > baseline_date) AS slipping,
+                           count(*) FILTER (WHERE actual_date IS NOT NULL) AS achieved,
+                           count(*) FILTER (WHERE actual_date <= baseline_date) AS on_time
+                    FROM projects_milestone
+                    GROUP BY project_id
+                ) m ON m.project_id = p.id
+                LEFT JOIN (
+                    SELECT project_id, count(*) AS open_risks,
+                           count(*) FILTER (WHERE probability * impact >= %(risk_red)s)
+                               AS high_risks,
+                           sum(probability * impact) AS exposure,
+                           max(probability * impact) AS top_score,
+                           sum(ROUND((ARRAY[0.1, 0.3, 0.5, 0.7, 0.9])[probability]
+                                     * COALESCE(cost_impact, 0), 2)) AS emv
+                    FROM projects_risk
+                    WHERE status <> 'closed'
+                    GROUP BY project_id
+                ) k ON k.project_id = p.id
+                LEFT JOIN (
+                    SELECT project_id, count(*) AS pending
+                    FROM projects_changerequest
+                    WHERE state = 'submitted' AND scope_impact <> ''
+                    GROUP BY project_id
+                ) q ON q.project_id = p.id
+                LEFT JOIN (
+                    -- The weighted score, each criterion normalised to 0..1 over its scale.
+                    SELECT ps.project_id,
+                           SUM(sc.weight * (CASE WHEN sc.higher_is_better
+                                                 THEN (ps.score - sc.scale_min)::numeric
+                                                 ELSE (sc.scale_max - ps.score)::numeric END)
+                               / (sc.scale_max - sc.scale_min)) AS weighted,
+                           SUM(sc.weight) AS total_weight
+                    FROM projects_projectscore ps
+                    JOIN portfolio_scoringcriterion sc ON sc.id = ps.criterion_id
+                    WHERE sc.active
+                    GROUP BY ps.project_id
+                ) s ON s.project_id = p.id
+            ) v
+        ) f
+    ) per_project
+) projects
+CROSS JOIN (
+    -- The S-curve: money per portfolio and month, and the earned value at each month's end
+    -- (every project's latest report up to that month, accumulated as month-on-month steps).
+    SELECT count(*), sum(planned), sum(actual), sum(forecast), sum(ev)
+    FROM (
+        SELECT coalesce(mo.portfolio_id, st.portfolio_id) AS portfolio_id,
+               coalesce(mo.planned, 0) AS planned, coalesce(mo.actual, 0) AS actual,
+               coalesce(mo.forecast, 0) AS forecast,
+               sum(coalesce(st.step, 0)) OVER (
+                   PARTITION BY coalesce(mo.portfolio_id, st.portfolio_id)
+                   ORDER BY coalesce(mo.month, st.month)) AS ev
+        FROM (
+            SELECT p.portfolio_id, l.month, sum(l.planned) AS planned,
+                   sum(l.actual) AS actual, sum(l.forecast) AS forecast
+            FROM projects_costline l JOIN projects_project p ON p.id = l.project_id
+            WHERE p.state <> 'cancelled'
+            GROUP BY p.portfolio_id, l.month
+        ) mo
+        FULL JOIN (
+            SELECT portfolio_id, month, sum(ev - coalesce(previous, 0)) AS step
+            FROM (
+                SELECT portfolio_id, month, ev,
+                       lag(ev) OVER (PARTITION BY project_id ORDER BY month) AS previous
+                FROM (
+                    SELECT DISTINCT ON (s.project_id, date_trunc('month', s.period_end))
+                           p.portfolio_id, s.project_id,
+                           date_trunc('month', s.period_end)::date AS month,
+                           ROUND(p.budget_at_completion * s.percent_complete / 100, 2) AS ev
+                    FROM projects_statusreport s JOIN projects_project p ON p.id = s.project_id
+                    WHERE s.state = 'submitted' AND p.state <> 'cancelled'
+                    ORDER BY s.project_id, date_trunc('month', s.period_end), s.period_end DESC
+                ) month_end
+            ) steps
+            GROUP BY portfolio_id, month
+        ) st ON st.portfolio_id = mo.portfolio_id AND st.month = mo.month
+    ) series
+) months
+CROSS JOIN (
+    -- Capacity demand: hours per portfolio, month and resource group of live projects.
+    SELECT count(*), sum(hours)
+    FROM (
+        SELECT p.portfolio_id, a.month, r."group", sum(a.hours) AS hours
+        FROM projects_allocation a
+        JOIN projects_project p ON p.id = a.project_id
+        JOIN portfolio_resource r ON r.id = a.resource_id
+        WHERE p.state NOT IN ('cancelled', 'closed')
+        GROUP BY p.portfolio_id, a.month, r."group"
+    ) booked
+) demand
+"""
+
+ROLLUP_TOTALS_SQL = """
+SELECT projects.*, months.*, demand.*
+FROM (
+    SELECT count(*), count(DISTINCT portfolio_id), sum(pv), sum(ev), sum(ac), sum(cpi),
+           sum(spi), sum(eac), sum(tcpi), sum(slip_days), sum(milestones_total),
+           sum(milestones_slipping), sum(milestones_achieved), sum(milestones_on_time),
+           sum(on_time_rate), sum(open_risks), sum(high_risks), sum(exposure), sum(emv),
+           sum(pending_scope_changes), sum(priority_score),
+           count(*) FILTER (WHERE health_rag = 'red'),
+           count(*) FILTER (WHERE health_rag = 'amber')
+    FROM projects_projectrollup
+) projects
+CROSS JOIN (
+    SELECT count(*), sum(planned), sum(actual), sum(forecast), sum(ev)
+    FROM portfolio_portfoliomonth
+) months
+CROSS JOIN (SELECT count(*), sum(hours) FROM portfolio_portfoliodemand) demand
+"""
+
+
+def floor_params(as_of: date) -> dict[str, Any]:
+    """The date and the PMO's health thresholds, exactly as the engine reads them."""
+    policy = HealthPolicy.current()
+    return {
+        "as_of": as_of,
+        "cpi_amber": policy.cpi_amber,
+        "cpi_red": policy.cpi_red,
+        "spi_amber": policy.spi_amber,
+        "spi_red": policy.spi_red,
+        "slip_amber": policy.slip_amber_days,
+        "slip_red": policy.slip_red_days,
+        "risk_amber": policy.risk_amber_score,
+        "risk_red": policy.risk_red_score,
+    }
+
+
+def _named(row: tuple) -> dict[str, Decimal | int | None]:
+    return dict(zip(TOTALS, row, strict=True))
+
+
+def floor_totals(*, as_of: date) -> dict[str, Decimal | int | None]:
+    """Run the floor statement once and return its totals."""
+    with connection.cursor() as cursor:
+        cursor.execute(FLOOR_SQL, floor_params(as_of))
+        return _named(cursor.fetchone())
+
+
+def rollup_totals() -> dict[str, Decimal | int | None]:
+    """The same totals read from the rollup table."""
+    with connection.cursor() as cursor:
+        cursor.execute(ROLLUP_TOTALS_SQL)
+        return _named(cursor.fetchone())
+
+
+def differences(
+    floor: dict[str, Decimal | int | None], rollups: dict[str, Decimal | int | None]
+) -> dict[str, tuple]:
+    """The totals on which the two disagree, as {name: (floor, rollups)}; empty when equal."""
+    return {name: (floor[name], rollups[name]) for name in TOTALS if floor[name] != rollups[name]}

@@ -1,0 +1,135 @@
+"""Percentiles, the budgets of DESIGN.md §8 / issue item 7, and the readable results table."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0–100) with linear interpolation between the closest ranks.
+
+    The same definition as numpy's default; with 40 samples p95 lies between the 38th and
+    39th smallest, so one slow outlier does not decide it alone.
+    """
+    if not values:
+        raise ValueError("percentile of no values")
+    if not 0 <= q <= 100:
+        raise ValueError("q must be between 0 and 100")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def median(values: Sequence[float]) -> float:
+    return percentile(values, 50)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: a figure, its budget (if it has one) and whether it was met."""
+
+    label: str
+    key: str
+    unit: str = ""
+    target: str = ""
+    check: Callable[[Any, Mapping[str, Any]], bool] | None = None
+
+
+def _le(limit: float) -> Callable[[Any, Mapping[str, Any]], bool]:
+    return lambda value, results: value is not None and value <= limit
+
+
+def _lt(limit: float) -> Callable[[Any, Mapping[str, Any]], bool]:
+    return lambda value, results: value is not None and value < limit
+
+
+def _same_queries(value: Any, results: Mapping[str, Any]) -> bool:
+    small = results.get("dashboard_queries_small")
+    return value is not None and small is not None and value == small
+
+
+ROWS: tuple[Row, ...] = (
+    Row("(a) full recompute, all projects", "rollup_full_s", "s"),
+    Row("(a) same figures, one SQL SELECT", "rollup_sql_floor_s", "s"),
+    Row("(a) full recompute / SQL floor", "rollup_ratio", "×", "≤ 2", _le(2)),
+    Row("(b) edit visible, p50", "edit_visible_p50_s", "s"),
+    Row("(b) edit visible, p95", "edit_visible_p95_s", "s", "≤ 0.5 s", _le(0.5)),
+    Row("(c) burst: edits issued", "burst_edits", ""),
+    Row("(c) burst: recompute runs", "burst_recomputes", ""),
+    Row("(c) burst: drained after last edit", "burst_drain_s", "s", "≤ 2 s", _le(2)),
+    Row(
+        "(c) burst: equal to a full recompute",
+        "burst_equal_full",
+        "",
+        "true",
+        lambda value, results: value is True,
+    ),
+    Row("(d) dashboard p50, small", "dashboard_p50_ms_small", "ms"),
+    Row("(d) dashboard p95, small", "dashboard_p95_ms_small", "ms", "≤ 150 ms", _le(150)),
+    Row("(d) dashboard p50, large", "dashboard_p50_ms_large", "ms"),
+    Row("(d) dashboard p95, large", "dashboard_p95_ms_large", "ms", "≤ 150 ms", _le(150)),
+    Row("(d) dashboard SQL queries, small", "dashboard_queries_small", ""),
+    Row(
+        "(d) dashboard SQL queries, large",
+        "dashboard_queries_large",
+        "",
+        "= small",
+        _same_queries,
+    ),
+    Row("(e) worker peak memory (all processes)", "worker_peak_mb", "MB", "< 500 MB", _lt(500)),
+)
+
+
+def verdict(row: Row, results: Mapping[str, Any]) -> str:
+    if row.key not in results or results[row.key] is None:
+        return "not measured"
+    if row.check is None:
+        return ""
+    return "met" if row.check(results[row.key], results) else "MISSED"
+
+
+def _show(value: Any, unit: str) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        text = f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+        return f"{text} {unit}".strip()
+    if isinstance(value, int):
+        return f"{value:,} {unit}".strip()
+    return f"{value} {unit}".strip()
+
+
+def table(results: Mapping[str, Any], notes: Mapping[str, str] | None = None) -> str:
+    """The figures as a fixed-width table: measure, measured value, target, met or missed,
+    and a note saying what limits the figure (from `notes`, keyed like the results)."""
+    notes = notes or {}
+    lines = [
+        (
+            row.label,
+            _show(results.get(row.key), row.unit),
+            row.target,
+            verdict(row, results),
+            notes.get(row.key, ""),
+        )
+        for row in ROWS
+    ]
+    header = ("measure", "measured", "target", "verdict", "what limits it")
+    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(4)]
+
+    def fmt(cells: tuple[str, ...]) -> str:
+        fixed = "  ".join(cell.ljust(width) for cell, width in zip(cells[:4], widths, strict=True))
+        return f"{fixed}  {cells[4]}".rstrip()
+
+    rule = "-" * (sum(widths) + 2 * 4 + len(header[4]))
+    return "\n".join([fmt(header), rule, *(fmt(line) for line in lines)])
+
+
+def missed(results: Mapping[str, Any]) -> list[str]:
+    """The labels of the budgets the results miss (not-measured ones included)."""
+    return [row.label for row in ROWS if row.check and verdict(row, results) != "met"]

@@ -1,0 +1,257 @@
+"""Draw chart definitions as SVG strings, on the server, with no JavaScript: the entry point
+(`render_svg`, dispatching on the chart's type) and the drawing parts every chart type shares
+(frame, markers, axes, legend). Each chart type's renderer lives in a module of its own
+(line.py) and registers itself with `renderer`.
+
+The output is self-contained: presentation attributes rather than a stylesheet (a PDF renderer
+and an e-mail client draw it the same as a browser), a viewBox so it scales to its container,
+and <title>/<desc> so a screen reader announces what it shows. Every piece of text that comes
+from data is escaped; colours and ids are checked against strict patterns before use.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import singledispatch
+from xml.sax.saxutils import escape
+
+from ppm.charts.model import Chart
+from ppm.charts.palette import GRID, INK, MUTED
+from ppm.charts.scales import Scale
+
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+FONT_SIZE = 12
+CHAR_WIDTH = 6.8  # average advance of a 12px sans-serif character, for layout estimates
+TICK_SPACING = 70  # minimum pixels between two tick labels
+LEGEND_ROW = 22
+_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+# --- Escaping and small helpers ---------------------------------------------------------------
+
+
+def _text(value: object) -> str:
+    """Text content, escaped (&, <, >)."""
+    return escape(str(value))
+
+
+def _attr(value: object) -> str:
+    """An attribute value, escaped for a double-quoted attribute."""
+    return escape(str(value), {'"': "&quot;", "'": "&#39;"})
+
+
+def num(value: float) -> str:
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def pick_colour(value: str | None, fallback: str) -> str:
+    return value if value and _COLOUR.match(value) else fallback
+
+
+def safe_id(value: str) -> str:
+    """An XML id made of letters, digits, '-' and '_' only, starting with a letter."""
+    cleaned = _ID_UNSAFE.sub("-", value) or "chart"
+    return cleaned if cleaned[0].isalpha() else f"c-{cleaned}"
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def text_width(text: str) -> float:
+    return len(text) * CHAR_WIDTH
+
+
+class Svg:
+    """Collects SVG elements as escaped strings."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def open(self, tag: str, **attrs: object) -> None:
+        self.parts.append(f"<{tag}{_attrs(attrs)}>")
+
+    def close(self, tag: str) -> None:
+        self.parts.append(f"</{tag}>")
+
+    def leaf(self, tag: str, text: str | None = None, **attrs: object) -> None:
+        if text is None:
+            self.parts.append(f"<{tag}{_attrs(attrs)}/>")
+        else:
+            self.parts.append(f"<{tag}{_attrs(attrs)}>{_text(text)}</{tag}>")
+
+    def __str__(self) -> str:
+        return "".join(self.parts)
+
+
+def _attrs(attrs: dict[str, object]) -> str:
+    out = []
+    for name, value in attrs.items():
+        if value is None or value is False:
+            continue
+        key = name.rstrip("_").replace("_", "-")
+        if isinstance(value, float):
+            value = num(value)
+        out.append(f' {key}="{_attr(value)}"')
+    return "".join(out)
+
+
+# --- Entry point ------------------------------------------------------------------------------
+
+
+@singledispatch
+def render_svg(chart: Chart) -> str:
+    """The chart as an SVG document fragment (an <svg> element), ready to embed inline."""
+    raise TypeError(f"no SVG renderer for {type(chart).__name__}")
+
+
+renderer = render_svg.register  # new chart types register their renderer with this
+
+
+# --- Shared layout: frame, axes, legend --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Legend:
+    entries: tuple[tuple[str, str, str, bool], ...]  # (name, colour, marker, dashed)
+    rows: tuple[tuple[int, ...], ...]  # indexes of entries per row
+    widths: tuple[float, ...]
+
+    @property
+    def height(self) -> float:
+        return len(self.rows) * LEGEND_ROW + (8 if self.rows else 0)
+
+
+def legend_layout(entries: list[tuple[str, str, str, bool]], available: float) -> Legend:
+    widths = [36 + text_width(truncate(name, 40)) + 18 for name, *_ in entries]
+    rows: list[list[int]] = []
+    used = available + 1
+    for index, width in enumerate(widths):
+        if used + width > available and (not rows or rows[-1]):
+            rows.append([])
+            used = 0
+        rows[-1].append(index)
+        used += width
+    return Legend(tuple(entries), tuple(tuple(r) for r in rows if r), tuple(widths))
+
+
+def open_svg(svg: Svg, chart: Chart, height: float) -> str:
+    cid = safe_id(chart.id)
+    svg.open(
+        "svg",
+        xmlns="http://www.w3.org/2000/svg",
+        viewBox=f"0 0 {chart.width} {num(height)}",
+        width=chart.width,
+        height=num(height),
+        role="img",
+        aria_labelledby=f"{cid}-title {cid}-desc",
+        class_=f"chart chart-{type(chart).__name__.lower()}",
+        font_family=FONT,
+        font_size=FONT_SIZE,
+        fill=INK,
+    )
+    svg.leaf("title", chart.title, id=f"{cid}-title")
+    svg.leaf("desc", chart.description, id=f"{cid}-desc")
+    return cid
+
+
+def draw_marker(svg: Svg, shape: str, x: float, y: float, colour: str, note: str) -> None:
+    size = 4.5
+    common = {"fill": colour, "stroke": "#ffffff", "stroke_width": 1}
+    tag = "circle"
+    attrs: dict[str, object]
+    if shape == "square":
+        tag, attrs = "rect", {"x": x - size, "y": y - size, "width": size * 2, "height": size * 2}
+    elif shape == "triangle":
+        points = f"{num(x)},{num(y - size - 1)} {num(x + size + 1)},{num(y + size)} "
+        points += f"{num(x - size - 1)},{num(y + size)}"
+        tag, attrs = "polygon", {"points": points}
+    elif shape == "diamond":
+        s = size + 1
+        points = f"{num(x)},{num(y - s)} {num(x + s)},{num(y)} {num(x)},{num(y + s)} "
+        points += f"{num(x - s)},{num(y)}"
+        tag, attrs = "polygon", {"points": points}
+    elif shape == "cross":
+        s = size
+        d = f"M{num(x - s)} {num(y - s)}L{num(x + s)} {num(y + s)}"
+        d += f"M{num(x - s)} {num(y + s)}L{num(x + s)} {num(y - s)}"
+        tag, attrs = "path", {"d": d}
+        common = {"fill": "none", "stroke": colour, "stroke_width": 2.5}
+    else:
+        attrs = {"cx": x, "cy": y, "r": size}
+    if note:
+        svg.open(tag, class_="marker", **attrs, **common)
+        svg.leaf("title", note)
+        svg.close(tag)
+    else:
+        svg.leaf(tag, class_="marker", **attrs, **common)
+
+
+def draw_grid_and_axes(
+    svg: Svg, x: Scale, y: Scale, x_label: str, y_label: str, *, top: float, bottom: float
+) -> None:
+    left, right = x.start, x.end
+    svg.open("g", class_="grid", stroke=GRID, stroke_width=1)
+    for value, _label in y.ticks:
+        py = y.position(value)
+        svg.leaf("line", x1=left, x2=right, y1=py, y2=py)
+    for value, _label in x.ticks:
+        px = x.position(value)
+        svg.leaf("line", x1=px, x2=px, y1=top, y2=bottom)
+    svg.close("g")
+
+    svg.open("g", class_="axis axis-x", fill=MUTED)
+    svg.leaf("line", x1=left, x2=right, y1=bottom, y2=bottom, stroke=MUTED, stroke_width=1)
+    for value, label in x.ticks:
+        svg.leaf("text", label, x=x.position(value), y=bottom + 17, text_anchor="middle")
+    svg.leaf("text", x_label, x=(left + right) / 2, y=bottom + 38, text_anchor="middle", fill=INK)
+    svg.close("g")
+
+    svg.open("g", class_="axis axis-y", fill=MUTED)
+    svg.leaf("line", x1=left, x2=left, y1=top, y2=bottom, stroke=MUTED, stroke_width=1)
+    for value, label in y.ticks:
+        svg.leaf("text", label, x=left - 8, y=y.position(value) + 4, text_anchor="end")
+    mid = (top + bottom) / 2
+    svg.leaf(
+        "text",
+        y_label,
+        x=14,
+        y=mid,
+        text_anchor="middle",
+        transform=f"rotate(-90 14 {num(mid)})",
+        fill=INK,
+    )
+    svg.close("g")
+
+
+def draw_legend(svg: Svg, legend: Legend, *, left: float, top: float) -> None:
+    svg.open("g", class_="legend")
+    for row_index, row in enumerate(legend.rows):
+        px = left
+        py = top + 8 + row_index * LEGEND_ROW + LEGEND_ROW / 2
+        for index in row:
+            name, colour, marker, dashed = legend.entries[index]
+            svg.leaf(
+                "line",
+                x1=px,
+                x2=px + 26,
+                y1=py,
+                y2=py,
+                stroke=colour,
+                stroke_width=2.5,
+                stroke_dasharray="6 4" if dashed else None,
+            )
+            draw_marker(svg, marker, px + 13, py, colour, "")
+            shown = truncate(name, 40)
+            if shown != name:
+                svg.open("text", x=px + 32, y=py + 4)
+                svg.leaf("title", name)
+                svg.parts.append(_text(shown))
+                svg.close("text")
+            else:
+                svg.leaf("text", name, x=px + 32, y=py + 4)
+            px += legend.widths[index]
+    svg.close("g")

@@ -1,5 +1,0 @@
-"""Project section: costs."""
-
-from __future__ import annotations
-
-urlpatterns: list = []

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -232,7 +232,9 @@ def status_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     load_project(request, pk, write=True)
     field = request.GET.get("field", "")
     if field not in TEXT_FIELDS:
-        raise Http404("No such field.")
+        return HttpResponseBadRequest(
+            f"field must be one of: {', '.join(sorted(TEXT_FIELDS))}", content_type="text/plain"
+        )
     html = render_markdown(request.POST.get(field, ""))
     return HttpResponse(html or '<p class="muted mb-0">Nothing to preview.</p>')
 

@@ -336,7 +336,7 @@ def test_project_page_shows_the_latest_submitted_status_not_a_draft(client, pm, 
     assert report.period_end == date(2026, 10, 31)
     assert report.overall_rag == RAG.AMBER
     # Narrative is plain text with line breaks, escaped.
-    assert "<p>Build on track.<br>Testing starts next month.</p>" in response.text
+    assert "<p>Build on track.<br>\nTesting starts next month.</p>" in response.text  # Markdown
     assert 'class="rag rag-amber"' in response.text
     assert "40%" in response.text
 

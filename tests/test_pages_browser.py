@@ -335,7 +335,7 @@ def test_a_project_manager_signs_in_opens_a_project_and_signs_out(browser, live_
     assert page.url == f"{base}/projects/"
     assert page.get_by_role("heading", name="My projects").is_visible()
     # A project manager's navigation holds their projects and nothing else.
-    assert nav_labels(page) == ["My projects"]
+    assert nav_labels(page) == ["My projects", "Lessons learned"]
     assert "active" in page.locator("[data-testid=nav-items] .nav-link").first.get_attribute(
         "class"
     )
@@ -372,7 +372,7 @@ def test_a_project_manager_signs_in_opens_a_project_and_signs_out(browser, live_
     status = page.get_by_test_id("latest-status")
     assert "UAT started on 2 November" in status.inner_text()
     assert page.locator("[data-testid=milestones] .slip-late").count() >= 3
-    assert nav_labels(page) == ["My projects"]
+    assert nav_labels(page) == ["My projects", "Lessons learned"]
 
     page.locator("#user-menu").click()
     assert "Project manager" in page.locator(".dropdown-menu").inner_text()
@@ -392,7 +392,7 @@ def test_a_director_gets_both_sections_and_the_portfolio_table_filters_in_place(
     base = live_server.url
     sign_in(page, base, "helen.ward")
     assert page.url == f"{base}/portfolios/"
-    assert nav_labels(page) == ["Portfolios", "My projects"]
+    assert nav_labels(page) == ["Portfolios", "My projects", "Lessons learned"]
     assert page.locator("[data-testid=portfolio-card]").count() == 2
 
     page.get_by_role("link", name="Enterprise Applications").click()

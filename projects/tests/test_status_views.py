@@ -451,7 +451,7 @@ def test_the_preview_renders_markdown_safely(client, pm, project):
 
 def test_the_preview_only_renders_the_editors_text_fields(client, pm, project):
     client.force_login(pm)
-    assert client.post(preview_url(project, "version"), {"version": "1"}).status_code == 404
+    assert client.post(preview_url(project, "version"), {"version": "1"}).status_code == 400
 
 
 def test_the_last_period_is_shown_beside_the_draft(client, pm, project, draft):

@@ -380,6 +380,8 @@ def recompute(
         "risk_red": policy.risk_red_score,
     }
     with transaction.atomic(), connection.cursor() as cursor:
+        # JIT compilation costs more than it saves on these one-off statements (bench/README).
+        cursor.execute("SET LOCAL jit = off")
         for statement in _CLAIM:
             cursor.execute(statement, params if "%(" in statement else None)
         cursor.execute(_UPSERT, params)

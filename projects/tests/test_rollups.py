@@ -178,7 +178,7 @@ def test_recompute_clears_the_stale_mark_but_not_a_later_write(pm, busy_project)
 def test_recompute_is_a_fixed_number_of_statements(pm, django_assert_max_num_queries):
     for _ in range(5):
         ProjectFactory(manager=pm)
-    with django_assert_max_num_queries(21):
+    with django_assert_max_num_queries(22):
         recompute(as_of=AS_OF)
     assert ProjectRollup.objects.count() == 5
 

@@ -10,9 +10,9 @@ import os
 import uuid
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 
-from portfolio.tests.factories import PortfolioFactory
+from portfolio.tests.factories import PortfolioFactory, make_user
 from ppm.roles import Role
 from projects.tests.factories import ProjectFactory
 
@@ -58,13 +58,6 @@ def celery_worker(_private_celery_queue):
         shutdown_timeout=10,
     ) as worker:
         yield worker
-
-
-def make_user(username: str, *roles: Role, **extra) -> User:
-    user = User.objects.create_user(username=username, password="pw", **extra)
-    for role in roles:
-        user.groups.add(Group.objects.get(name=role.value))
-    return user
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 
 from portfolio.models import Portfolio, PortfolioBudget, Resource
+from ppm.roles import Role
 
 _seq = itertools.count(1)
 
@@ -16,6 +17,14 @@ def UserFactory(**fields) -> User:
     n = next(_seq)
     fields.setdefault("username", f"user{n}")
     return User.objects.create_user(password=fields.pop("password", "pw"), **fields)
+
+
+def make_user(username: str, *roles: Role, **extra) -> User:
+    """A user holding the given roles (password "pw")."""
+    user = User.objects.create_user(username=username, password="pw", **extra)
+    for role in roles:
+        user.groups.add(Group.objects.get(name=role.value))
+    return user
 
 
 def PortfolioFactory(**fields) -> Portfolio:

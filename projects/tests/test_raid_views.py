@@ -10,9 +10,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import make_user
 from portfolio.models import HealthPolicy
-from portfolio.tests.factories import PortfolioFactory, UserFactory
+from portfolio.tests.factories import PortfolioFactory, UserFactory, make_user
 from ppm.roles import Role
 from projects.choices import Priority, RaidStatus
 from projects.metrics import expected_monetary_value

@@ -12,11 +12,8 @@ from __future__ import annotations
 import os
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from portfolio.tests.factories import PortfolioFactory
@@ -25,25 +22,11 @@ from projects.choices import CostCategory, ExpenseType
 from projects.models import CostLine, Project
 from projects.selectors.costs import months_between
 from projects.tests.factories import ProjectFactory
+from tests.browser_support import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, person
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
-DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
-PASSWORD = "correct horse battery staple"
-
-
-def person(username: str, first: str, last: str, *roles: Role) -> User:
-    user = User.objects.create_user(
-        username=username, password=PASSWORD, first_name=first, last_name=last
-    )
-    for role in roles:
-        user.groups.add(Group.objects.get(name=role.value))
-    return user
-
 
 # Monthly plan of the fixture project: (expense type, category, planned, actual factor).
 PLAN = [

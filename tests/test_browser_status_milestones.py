@@ -13,11 +13,8 @@ import os
 import re
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from portfolio.tests.factories import PortfolioFactory
@@ -31,24 +28,11 @@ from projects.tests.factories import (
     RiskFactory,
     StatusReportFactory,
 )
+from tests.browser_support import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, person
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
-DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
-PASSWORD = "correct horse battery staple"
-
-
-def person(username: str, first: str, last: str, *roles: Role) -> User:
-    user = User.objects.create_user(
-        username=username, password=PASSWORD, first_name=first, last_name=last
-    )
-    for role in roles:
-        user.groups.add(Group.objects.get(name=role.value))
-    return user
 
 
 def day(value: date) -> str:

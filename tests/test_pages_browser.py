@@ -11,11 +11,8 @@ import os
 import re
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from portfolio.models import Portfolio
@@ -41,26 +38,13 @@ from projects.tests.factories import (
 
 # Playwright's sync API keeps an event loop running in this thread; the ORM calls made by the
 # test itself (factories) are still synchronous and safe.
+from tests.browser_support import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, person
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
-DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
-PASSWORD = "correct horse battery staple"
-
-
 # --- Realistic data ---------------------------------------------------------------------------
-
-
-def person(username: str, first: str, last: str, *roles: Role) -> User:
-    user = User.objects.create_user(
-        username=username, password=PASSWORD, first_name=first, last_name=last
-    )
-    for role in roles:
-        user.groups.add(Group.objects.get(name=role.value))
-    return user
 
 
 def report(project: Project, rag: str, percent: int, narrative: str, *, days_ago: int = 0) -> None:

@@ -127,6 +127,9 @@ class ScoringCriterion(models.Model):
     scale_max = models.PositiveSmallIntegerField(default=5)
     higher_is_better = models.BooleanField(default=True)
     active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(
+        default=1, help_text="Row version for optimistic locking; bumped by every service write."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -135,6 +138,10 @@ class ScoringCriterion(models.Model):
             models.CheckConstraint(condition=Q(weight__gte=0), name="criterion_weight_gte_0"),
             models.CheckConstraint(
                 condition=Q(scale_max__gt=F("scale_min")), name="criterion_scale_ordered"
+            ),
+            # A project's score is stored in 0..10 (projects.ProjectScore), so a scale must fit.
+            models.CheckConstraint(
+                condition=Q(scale_max__lte=10), name="criterion_scale_within_0_10"
             ),
         ]
 
@@ -306,3 +313,28 @@ class PortfolioDemand(models.Model):
 
     def __str__(self) -> str:
         return f"{self.portfolio_id} {self.month:%Y-%m} {self.resource_group}: {self.hours} h"
+
+
+class PortfolioSeriesState(models.Model):
+    """Whether a portfolio's monthly series (S-curve, demand) are current.
+
+    The series are rebuilt whole for a portfolio, which costs far more than one project's
+    figures, so an edit only marks them stale here and a debounced task rebuilds them
+    (projects.rollups.rebuild_series). Two counters, as in RollupState: a mark landing during a
+    rebuild leaves the series stale for the next one.
+    """
+
+    portfolio = models.OneToOneField(
+        Portfolio, on_delete=models.CASCADE, primary_key=True, related_name="series_state"
+    )
+    requested = models.BigIntegerField(default=1)
+    computed = models.BigIntegerField(default=0)
+    stale_since = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"series state of portfolio {self.portfolio_id}"
+
+    @property
+    def is_stale(self) -> bool:
+        return self.requested > self.computed

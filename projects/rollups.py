@@ -246,20 +246,15 @@ ON CONFLICT (portfolio_id) DO UPDATE SET
     reported_none = EXCLUDED.reported_none, computed_at = EXCLUDED.computed_at
 """
 
-# The S-curve and demand series of every touched portfolio, rebuilt whole (a portfolio has a
-# few dozen months): delete, then insert from the source tables in one statement each.
+# The S-curve and demand series of the claimed portfolios (rollup_touched), rebuilt whole (a
+# portfolio has a few dozen months): delete, then insert from the source tables in one
+# statement each. Rebuilding one portfolio reads all its projects' cost lines and reports, so
+# it runs debounced after recomputes (rebuild_series), not inside each edit's recompute.
 _SERIES = (
     """
-    CREATE TEMP TABLE IF NOT EXISTS rollup_touched (portfolio_id bigint PRIMARY KEY)
-        ON COMMIT DROP
+    DELETE FROM portfolio_portfoliomonth
+    WHERE portfolio_id IN (SELECT portfolio_id FROM rollup_touched)
     """,
-    "TRUNCATE rollup_touched",
-    """
-    INSERT INTO rollup_touched
-    SELECT DISTINCT portfolio_id FROM projects_project
-    WHERE %(all)s OR id = ANY(%(ids)s::bigint[])
-    """,
-    "DELETE FROM portfolio_portfoliomonth WHERE portfolio_id IN (SELECT * FROM rollup_touched)",
     """
     WITH live AS (
         SELECT p.id, p.portfolio_id, p.budget_at_completion AS bac
@@ -303,7 +298,10 @@ _SERIES = (
            SUM(step) OVER (PARTITION BY portfolio_id ORDER BY month)
     FROM months
     """,
-    "DELETE FROM portfolio_portfoliodemand WHERE portfolio_id IN (SELECT * FROM rollup_touched)",
+    """
+    DELETE FROM portfolio_portfoliodemand
+    WHERE portfolio_id IN (SELECT portfolio_id FROM rollup_touched)
+    """,
     """
     INSERT INTO portfolio_portfoliodemand (portfolio_id, month, resource_group, hours)
     SELECT p.portfolio_id, a.month, r."group", SUM(a.hours)
@@ -349,6 +347,46 @@ WHERE c.project_id = s.project_id
 
 PORTFOLIO_SUM_LOCK = 7_301_002
 
+# A recompute marks the series of its projects' portfolios stale (ordered, so two recomputes
+# lock the state rows in the same order); rebuild_series claims the marked generations,
+# rebuilds and records them, as _CLAIM and _MARK do for projects.
+_SERIES_STALE = """
+INSERT INTO portfolio_portfolioseriesstate (portfolio_id, requested, computed, stale_since)
+SELECT DISTINCT portfolio_id, 1, 0, %(now)s::timestamptz FROM projects_project
+WHERE %(all)s OR id = ANY(%(ids)s::bigint[])
+ORDER BY portfolio_id
+ON CONFLICT (portfolio_id) DO UPDATE
+SET requested = portfolio_portfolioseriesstate.requested + 1,
+    stale_since = COALESCE(portfolio_portfolioseriesstate.stale_since, EXCLUDED.stale_since)
+"""
+
+_SERIES_CLAIM = (
+    """
+    CREATE TEMP TABLE IF NOT EXISTS rollup_touched (portfolio_id bigint PRIMARY KEY,
+                                                    generation bigint) ON COMMIT DROP
+    """,
+    "TRUNCATE rollup_touched",
+    """
+    INSERT INTO rollup_touched
+    SELECT portfolio_id, requested FROM portfolio_portfolioseriesstate
+    WHERE stale_since IS NOT NULL
+    """,
+)
+
+_SERIES_MARK = """
+WITH locked AS (
+    SELECT portfolio_id FROM portfolio_portfolioseriesstate
+    WHERE portfolio_id IN (SELECT portfolio_id FROM rollup_touched)
+    ORDER BY portfolio_id FOR UPDATE
+)
+UPDATE portfolio_portfolioseriesstate s
+SET computed = GREATEST(s.computed, t.generation),
+    computed_at = %(now)s,
+    stale_since = CASE WHEN s.requested <= t.generation THEN NULL ELSE s.stale_since END
+FROM rollup_touched t
+WHERE t.portfolio_id = s.portfolio_id AND s.portfolio_id IN (SELECT portfolio_id FROM locked)
+"""
+
 
 @dataclass(frozen=True)
 class RecomputeResult:
@@ -391,10 +429,33 @@ def recompute(
         # makes the second one sum after the first has committed.
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PORTFOLIO_SUM_LOCK])
         cursor.execute(_PORTFOLIOS, params)
-        for statement in _SERIES:
-            cursor.execute(statement, params if "%(" in statement else None)
+        cursor.execute(_SERIES_STALE, params)
+        if project_ids is None:
+            # The full (nightly) recompute rebuilds every series in the same transaction.
+            _rebuild_series(cursor, params["now"])
         cursor.execute(_MARK, params)
     return RecomputeResult(count, as_of)
+
+
+def _rebuild_series(cursor, now) -> int:
+    for statement in _SERIES_CLAIM:
+        cursor.execute(statement)
+    touched = cursor.rowcount
+    for statement in _SERIES:
+        cursor.execute(statement)
+    cursor.execute(_SERIES_MARK, {"now": now})
+    return touched
+
+
+def rebuild_series() -> int:
+    """Rebuild the monthly series of every portfolio marked stale; the number rebuilt.
+
+    Callers serialise it (projects.tasks holds an advisory lock): two rebuilds of one
+    portfolio at once would both delete and re-insert its months.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        return _rebuild_series(cursor, timezone.now())
 
 
 _SNAPSHOT = """

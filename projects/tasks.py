@@ -4,6 +4,9 @@
   through `request_recompute`, which coalesces a burst of edits into a few runs.
 - The beat schedule runs it as a sweep too, so a lost message or a broker outage only delays
   a figure; `recompute_all` runs nightly.
+- `rebuild_stale_series` rebuilds the portfolios' monthly series (S-curve, demand), which a
+  recompute only marks stale: debounced, so a burst of edits costs one rebuild per portfolio
+  every SERIES_DEBOUNCE_S seconds instead of one per edit (bench/README.md).
 """
 
 from __future__ import annotations
@@ -14,14 +17,19 @@ from celery import shared_task
 from django.core.cache import cache
 from django.db import connection
 
-from projects.rollups import recompute, snapshot
+from projects.rollups import rebuild_series, recompute, snapshot
 
 log = logging.getLogger(__name__)
 
 SCHEDULED_KEY = "rollup:recompute-scheduled"
 BATCH = 2000
-# Arbitrary constant naming the "a recompute is running" advisory lock.
+# Arbitrary constants naming the "a recompute / a series rebuild is running" advisory locks.
 RECOMPUTE_LOCK = 7_301_001
+SERIES_LOCK = 7_301_003
+SERIES_KEY = "rollup:series-scheduled"
+# How long a series rebuild waits for more edits to gather: the S-curve and demand lag the
+# tiles by about this much, and a burst costs one rebuild per this many seconds.
+SERIES_DEBOUNCE_S = 3
 
 
 def request_recompute() -> None:
@@ -52,18 +60,66 @@ def recompute_stale() -> int:
     cache.delete(SCHEDULED_KEY)
     total = 0
     while True:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [RECOMPUTE_LOCK])
-            if not cursor.fetchone()[0]:
-                return total
+        if not _try_lock(RECOMPUTE_LOCK):
+            break
         try:
             while ids := _stale_batch():
                 total += recompute(project_ids=ids).projects
         finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [RECOMPUTE_LOCK])
+            _unlock(RECOMPUTE_LOCK)
         if not _stale_batch():
-            return total
+            break
+    # Here too when run as the sweep, so series a lost message left stale are rebuilt.
+    if total or _series_stale():
+        request_series_rebuild()
+    return total
+
+
+def request_series_rebuild() -> None:
+    """Ask for the stale series to be rebuilt in SERIES_DEBOUNCE_S seconds; calls in the
+    meantime coalesce into that one run. Never raises (the sweep asks again)."""
+    try:
+        if cache.add(SERIES_KEY, "1", timeout=SERIES_DEBOUNCE_S + 30):
+            rebuild_stale_series.apply_async(countdown=SERIES_DEBOUNCE_S)
+    except Exception:
+        log.warning("could not request a series rebuild; the sweep will do it", exc_info=True)
+
+
+@shared_task(name="projects.rebuild_stale_series", ignore_result=True)
+def rebuild_stale_series() -> int:
+    """Rebuild every portfolio's series marked stale, one rebuild at a time (advisory lock);
+    the number of portfolio rebuilds. A mark landing during a rebuild is picked up by the
+    next one, requested by the recompute that made it."""
+    cache.delete(SERIES_KEY)
+    if not _try_lock(SERIES_LOCK):
+        # Another worker is rebuilding; come back after it rather than leave this run's
+        # marks to the sweep.
+        request_series_rebuild()
+        return 0
+    try:
+        return rebuild_series()
+    finally:
+        _unlock(SERIES_LOCK)
+
+
+def _try_lock(key: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        return cursor.fetchone()[0]
+
+
+def _unlock(key: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _series_stale() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM portfolio_portfolioseriesstate"
+            " WHERE stale_since IS NOT NULL)"
+        )
+        return cursor.fetchone()[0]
 
 
 def _stale_batch() -> list[int]:

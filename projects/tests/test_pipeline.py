@@ -10,12 +10,14 @@ import pytest
 from celery.signals import task_postrun
 from django.core.cache import cache
 
+from portfolio.models import PortfolioMonth, PortfolioSeriesState
 from ppm.celery import app
 from projects import services
 from projects.models import ProjectRollup, Risk, RollupState
 from projects.rollups import recompute
-from projects.tasks import SCHEDULED_KEY, recompute_stale
-from projects.tests.factories import ProjectFactory, RiskFactory
+from projects.services.costs import CellKey, cost_cell_set
+from projects.tasks import SCHEDULED_KEY, SERIES_DEBOUNCE_S, recompute_stale
+from projects.tests.factories import CostLineFactory, ProjectFactory, RiskFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -150,6 +152,54 @@ def test_two_workers_share_stale_work_without_double_counting(pm, portfolio_of_p
     assert sum(done) >= len(projects)
     assert not RollupState.objects.filter(stale_since__isnull=False).exists()
     assert set(RollupState.objects.values_list("computed", flat=True)) == {5}
+
+
+def series(portfolio_id: int) -> list[tuple]:
+    return list(
+        PortfolioMonth.objects.filter(portfolio_id=portfolio_id)
+        .order_by("month")
+        .values_list("month", "planned", "actual", "forecast", "ev")
+    )
+
+
+def test_the_s_curve_follows_a_burst_of_cost_edits_in_one_debounced_rebuild(pm, celery_worker):
+    project = ProjectFactory(manager=pm)
+    line = CostLineFactory(project=project, planned=Decimal("100.00"))
+    recompute()
+    rebuilds = {"n": 0}
+
+    def count(sender=None, **kwargs):
+        if sender is not None and sender.name == "projects.rebuild_stale_series":
+            rebuilds["n"] += 1
+
+    task_postrun.connect(count, weak=False)
+    try:
+        key = CellKey(line.month, line.expense_type, line.category)
+        version = line.version
+        for n in range(1, 21):
+            cost_cell_set(
+                project=project,
+                key=key,
+                amount_field="planned",
+                amount=Decimal(100 + n),
+                by=pm,
+                expected_version=version,
+            )
+            version += 1
+        wait_until_nothing_is_stale()
+        # The tiles are current; the series wait for the debounce, then converge.
+        deadline = time.monotonic() + SERIES_DEBOUNCE_S + 20
+        while PortfolioSeriesState.objects.filter(stale_since__isnull=False).exists():
+            assert time.monotonic() < deadline, "series still stale"
+            time.sleep(0.05)
+    finally:
+        task_postrun.disconnect(count)
+
+    assert series(project.portfolio_id)[0][1] == Decimal("120.00")
+    assert 1 <= rebuilds["n"] <= 3, rebuilds["n"]
+    pipeline = series(project.portfolio_id)
+    recompute()
+    assert pipeline == series(project.portfolio_id)
 
 
 def test_the_queue_is_this_sessions_own():

@@ -178,9 +178,34 @@ def test_recompute_clears_the_stale_mark_but_not_a_later_write(pm, busy_project)
 def test_recompute_is_a_fixed_number_of_statements(pm, django_assert_max_num_queries):
     for _ in range(5):
         ProjectFactory(manager=pm)
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(24):
         recompute(as_of=AS_OF)
     assert ProjectRollup.objects.count() == 5
+
+
+def test_an_edits_recompute_leaves_the_series_to_the_debounced_rebuild(
+    pm, django_assert_num_queries
+):
+    """A targeted recompute only marks its portfolio's series stale, in one statement;
+    rebuild_series then rebuilds exactly the marked portfolios."""
+    from portfolio.models import PortfolioMonth, PortfolioSeriesState
+    from projects.rollups import rebuild_series
+
+    project = ProjectFactory(manager=pm)
+    other = ProjectFactory(manager=pm)
+    CostLineFactory(project=project, month=date(2026, 3, 1), planned=D("50.00"))
+    recompute(as_of=AS_OF)
+    CostLineFactory(project=project, month=date(2026, 4, 1), planned=D("70.00"))
+    with django_assert_num_queries(13):
+        recompute(project_ids=[project.pk], as_of=AS_OF)
+    assert PortfolioMonth.objects.filter(portfolio=project.portfolio).count() == 1
+    assert PortfolioSeriesState.objects.get(portfolio=project.portfolio).is_stale
+    assert not PortfolioSeriesState.objects.get(portfolio=other.portfolio).is_stale
+
+    assert rebuild_series() == 1
+    assert PortfolioMonth.objects.filter(portfolio=project.portfolio).count() == 2
+    assert not PortfolioSeriesState.objects.filter(stale_since__isnull=False).exists()
+    assert rebuild_series() == 0
 
 
 @pytest.mark.django_db(transaction=True)

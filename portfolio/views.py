@@ -8,16 +8,25 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
+from portfolio.dashboard import portfolio_dashboard, select_portfolios
+from portfolio.dashboard_charts import s_curve
 from portfolio.models import Portfolio
 from portfolio.selectors import HIGH_RISK_SCORE, portfolio_summaries
 from ppm.access import require_view, scope
+from ppm.charts import compact, render_svg
 from ppm.htmx import HtmxHttpRequest, render_page
 from ppm.roles import Role, has_role
 from projects.choices import Category, LifecycleState
 from projects.models import Project
-from projects.selectors import HEALTH_FILTERS, ProjectListParams, project_table
+from projects.selectors import (
+    HEALTH_FILTERS,
+    ProjectListParams,
+    portfolios_with,
+    project_table,
+)
 
 PORTFOLIO_ROLES = (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)
 
@@ -74,6 +83,75 @@ def portfolio_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 for fmt in ("csv", "xlsx")
             },
             "high_risk_score": HIGH_RISK_SCORE,
+            "as_of": timezone.localtime(),
+        },
+        partial="project-table",
+    )
+
+
+def _svg(chart) -> dict:
+    # render_svg escapes every text it draws (ppm.charts.svg); a phone gets the same chart
+    # laid out for its width rather than the wide one scaled down.
+    return {
+        "wide": mark_safe(render_svg(chart)),  # noqa: S308
+        "compact": mark_safe(render_svg(compact(chart))),  # noqa: S308
+    }
+
+
+@require_GET
+@login_required
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
+    """The directors' dashboard over one portfolio (?portfolio=<pk>) or all the user's.
+
+    Read-only for every role; reads rollup tables only, in a fixed number of queries. While
+    any figure is being recomputed the body polls itself (htmx) until it is current.
+    """
+    _require_portfolio_role(request)
+    raw = request.GET.get("portfolio", "")
+    selection = select_portfolios(
+        user=request.user, portfolio_id=int(raw) if raw.isdigit() else None
+    )
+    data = portfolio_dashboard(selection=selection)
+    if selection.portfolio is not None:
+        list_url = reverse("portfolio:detail", args=[selection.portfolio.pk])
+    else:
+        list_url = reverse("portfolio:projects")
+    return render_page(
+        request,
+        "portfolio/dashboard.html",
+        {
+            "d": data,
+            "selection": selection,
+            "list_url": list_url,
+            "charts": {
+                "s_curve": _svg(s_curve(data)),
+            },
+            "high_risk_score": HIGH_RISK_SCORE,
+            "now": timezone.localtime(),
+        },
+        partial="dashboard-body",
+    )
+
+
+@require_GET
+@login_required
+def project_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Every project the user may see across portfolios, filtered as a dashboard tile asked
+    (the drill-down target of "all my portfolios")."""
+    _require_portfolio_role(request)
+    projects = scope(Project.objects.all(), request.user)
+    params = ProjectListParams.from_query(request.GET)
+    return render_page(
+        request,
+        "portfolio/projects.html",
+        {
+            "table": project_table(projects=projects, params=params),
+            "params": params,
+            "portfolios": portfolios_with(projects),
+            "states": LifecycleState.choices,
+            "categories": Category.choices,
+            "health_filters": HEALTH_FILTERS,
+            "show_figures": True,
             "as_of": timezone.localtime(),
         },
         partial="project-table",

@@ -5,9 +5,25 @@ from decimal import Decimal
 import pghistory
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, IntegerField, Q
 
 from projects.models.project import Project
+
+
+def slip_days() -> Func:
+    """forecast_date − baseline_date in days (PostgreSQL's date − date is an integer)."""
+    return Func(
+        F("forecast_date"),
+        F("baseline_date"),
+        template="(%(expressions)s)",
+        arg_joiner=" - ",
+        output_field=IntegerField(),
+    )
+
+
+# Open milestones forecast after their baseline: the only rows "top slipping milestones"
+# reads, kept in an index ordered by slip so the worst ten come without a sort.
+OPEN_AND_SLIPPING = Q(actual_date__isnull=True, forecast_date__gt=F("baseline_date"))
 
 
 @pghistory.track()
@@ -28,7 +44,12 @@ class Milestone(models.Model):
 
     class Meta:
         ordering = ["project", "baseline_date", "id"]
-        indexes = [models.Index(fields=["project", "forecast_date"])]
+        indexes = [
+            models.Index(fields=["project", "forecast_date"]),
+            models.Index(
+                slip_days().desc(), name="milestone_open_slip_idx", condition=OPEN_AND_SLIPPING
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(weight__gte=0), name="milestone_weight_gte_0"),
         ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -25,6 +26,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils import timezone
 
 from portfolio.models import Portfolio
 from ppm.access import scope
@@ -83,6 +85,9 @@ SORTS: dict[str, tuple] = {
     "slip": (F("rollup__slip_days"), F("code")),
     "exposure": (F("rollup__exposure"), F("code")),
     "health": (F("health_order"), F("code")),
+    "priority": (F("rollup__priority_score"), F("code")),
+    "ac": (F("rollup__ac"), F("code")),
+    "vac": (F("rollup__vac"), F("code")),
 }
 _HEALTH_ORDER = Case(
     When(rollup__health_rag="green", then=Value(0)),
@@ -94,6 +99,33 @@ RAGS = ("green", "amber", "red")
 DEFAULT_SORT = "code"
 # Health is the overall RAG of the latest submitted status report; "none": no report yet.
 HEALTH_FILTERS = {"green": "Green", "amber": "Amber", "red": "Red", "none": "No report"}
+# Projects whose figures directors watch: approved and under way (the rollup engine's
+# "in flight"; proposed ones have no plan yet, closed and cancelled ones are history).
+IN_FLIGHT_STATES = (LifecycleState.APPROVED, LifecycleState.ACTIVE, LifecycleState.ON_HOLD)
+# Rule-health dimensions a list can be filtered on: query parameter → rollup field, label.
+DIMENSION_FILTERS = {
+    "schedule": ("schedule_rag", "Schedule"),
+    "cost": ("cost_rag", "Cost"),
+    "scope": ("scope_rag", "Scope"),
+    "risk": ("risk_rag", "Risk"),
+    "rule": ("health_rag", "Rule health"),
+}
+
+
+def report_due_period_end(today: date) -> date:
+    """The period end of the status report every in-flight project should have submitted by
+    `today`: reports are monthly, so last month's (its last day)."""
+    return today.replace(day=1) - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DrillFilter:
+    """A filter a dashboard tile applies, shown above the list so the reader knows why these
+    rows: its query parameter, value and a sentence saying what it keeps."""
+
+    param: str
+    value: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -105,9 +137,12 @@ class ProjectListParams:
     category: str = ""
     portfolio: int | None = None
     health: str = ""
-    rule_health: str = ""
+    dimensions: tuple[tuple[str, str], ...] = ()  # (DIMENSION_FILTERS key, rag)
+    live: bool = False
     slipping: bool = False
     high_risk: bool = False
+    overrun: bool = False
+    no_report: bool = False
     cpi_below: Decimal | None = None
     spi_below: Decimal | None = None
     sort: str = DEFAULT_SORT
@@ -126,9 +161,14 @@ class ProjectListParams:
             category=category if category in Category.values else "",
             portfolio=int(portfolio) if portfolio.isdigit() else None,
             health=health if health in HEALTH_FILTERS else "",
-            rule_health=query.get("rule", "") if query.get("rule", "") in RAGS else "",
+            dimensions=tuple(
+                (key, query.get(key, "")) for key in DIMENSION_FILTERS if query.get(key) in RAGS
+            ),
+            live=query.get("live") == "1",
             slipping=query.get("slipping") == "1",
             high_risk=query.get("high_risk") == "1",
+            overrun=query.get("overrun") == "1",
+            no_report=query.get("no_report") == "1",
             cpi_below=_ratio_param(query.get("cpi_below", "")),
             spi_below=_ratio_param(query.get("spi_below", "")),
             sort=sort if sort.lstrip("-") in SORTS else DEFAULT_SORT,
@@ -137,7 +177,39 @@ class ProjectListParams:
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.search or self.state or self.category or self.portfolio or self.health)
+        return bool(
+            self.search
+            or self.state
+            or self.category
+            or self.portfolio
+            or self.health
+            or self.drill_filters
+        )
+
+    @property
+    def drill_filters(self) -> list[DrillFilter]:
+        """The dashboard's filters in force (they have no control in the filter bar)."""
+        chosen = [
+            DrillFilter(key, rag, f"{DIMENSION_FILTERS[key][1]} rated {rag}")
+            for key, rag in self.dimensions
+        ]
+        flags = (
+            ("live", self.live, "In flight (approved, active, on hold)"),
+            ("slipping", self.slipping, "With a milestone forecast after its baseline"),
+            ("high_risk", self.high_risk, "With an open high risk"),
+            ("overrun", self.overrun, "Forecast to overrun (VAC below 0)"),
+            ("no_report", self.no_report, "No status report for last month"),
+        )
+        chosen += [DrillFilter(param, "1", label) for param, on, label in flags if on]
+        if self.cpi_below is not None:
+            chosen.append(
+                DrillFilter("cpi_below", str(self.cpi_below), f"CPI below {self.cpi_below}")
+            )
+        if self.spi_below is not None:
+            chosen.append(
+                DrillFilter("spi_below", str(self.spi_below), f"SPI below {self.spi_below}")
+            )
+        return chosen
 
 
 def _ratio_param(text: str) -> Decimal | None:
@@ -200,12 +272,22 @@ def filtered_projects(*, projects: QuerySet[Project], params: ProjectListParams)
     qs = qs.select_related("manager", "portfolio", "rollup").annotate(
         state_order=_STATE_ORDER, health_order=_HEALTH_ORDER, latest_rag=latest_submitted_rag()
     )
-    if params.rule_health:
-        qs = qs.filter(rollup__health_rag=params.rule_health)
+    for key, rag in params.dimensions:
+        qs = qs.filter(**{f"rollup__{DIMENSION_FILTERS[key][0]}": rag})
+    if params.live:
+        qs = qs.filter(state__in=IN_FLIGHT_STATES)
     if params.slipping:
-        qs = qs.filter(rollup__slip_days__gt=0)
+        qs = qs.filter(rollup__milestones_slipping__gt=0)
     if params.high_risk:
         qs = qs.filter(rollup__high_risks__gt=0)
+    if params.overrun:
+        qs = qs.filter(rollup__vac__lt=0)
+    if params.no_report:
+        due = report_due_period_end(timezone.localdate())
+        qs = qs.filter(
+            Q(rollup__last_report_period_end__isnull=True)
+            | Q(rollup__last_report_period_end__lt=due)
+        )
     if params.cpi_below is not None:
         qs = qs.filter(rollup__cpi__lt=params.cpi_below)
     if params.spi_below is not None:

@@ -1,0 +1,475 @@
+"""The directors' dashboard: every figure read from the rollup tables, in a fixed number of
+queries whatever the number of portfolios, projects, milestones and cost lines.
+
+Sources (written by projects/rollups.py): PortfolioRollup for the money, schedule and risk
+totals; ProjectRollup for the health matrix, freshness, the bubble chart and the drill-down
+counts; PortfolioMonth for the S-curve; PortfolioDemand against Resource capacity for the
+heat map; Milestone (through a partial expression index) for the top slips. Like the other
+portfolio pages this module reads project tables (docs/architecture.md, "Dependencies").
+
+Every count shown next to a drill-down link is computed with the same predicate the project
+list filters on (projects.selectors.filtered_projects), so the list a director lands on has
+exactly the number of rows the tile promised.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import (
+    Count,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
+from django.utils import timezone
+
+from portfolio.capacity import add_months, monthly_capacity
+from portfolio.models import Portfolio, PortfolioBudget, PortfolioDemand, PortfolioMonth, Resource
+from portfolio.selectors import current_fiscal_year
+from ppm.access import scope
+from projects.choices import LifecycleState
+from projects.metrics import EVM
+from projects.models import Milestone, ProjectRollup, RollupState
+from projects.models.schedule import OPEN_AND_SLIPPING, slip_days
+from projects.selectors import IN_FLIGHT_STATES, RAGS, report_due_period_end
+
+ZERO = Decimal("0")
+TOP_SLIPS = 10
+ATTENTION_ROWS = 10
+BUBBLE_LIMIT = 200
+# The heat map's window: last month, this month and the ten after it.
+CAPACITY_MONTHS_BEFORE = 1
+CAPACITY_MONTHS = 12
+DIMENSIONS = (
+    ("schedule_rag", "Schedule"),
+    ("cost_rag", "Cost"),
+    ("scope_rag", "Scope"),
+    ("risk_rag", "Risk"),
+    ("health_rag", "Overall (rules)"),
+)
+
+
+# --- Which portfolios ----------------------------------------------------------------------
+
+
+@dataclass
+class Selection:
+    """The portfolios the dashboard shows: one, or every portfolio the user may see."""
+
+    choices: list[Portfolio]
+    portfolio: Portfolio | None  # None: all of `choices`
+
+    @property
+    def portfolios(self) -> list[Portfolio]:
+        return [self.portfolio] if self.portfolio else self.choices
+
+    @property
+    def ids(self) -> list[int]:
+        return [p.pk for p in self.portfolios]
+
+    @property
+    def title(self) -> str:
+        return self.portfolio.name if self.portfolio else "All my portfolios"
+
+
+def select_portfolios(*, user: AbstractBaseUser, portfolio_id: int | None) -> Selection:
+    """The portfolios `user` may see (with their rollup, series state and this year's
+    envelope, in one query), and the one asked for. A portfolio outside the user's scope is
+    refused with 403 whether or not it exists, so the answer leaks nothing."""
+    year = current_fiscal_year()
+    choices = list(
+        scope(Portfolio.objects.all(), user)
+        .select_related("rollup", "series_state", "director")
+        .annotate(
+            envelope=Subquery(
+                PortfolioBudget.objects.filter(portfolio=OuterRef("pk"), fiscal_year=year).values(
+                    "amount"
+                )[:1]
+            )
+        )
+        .order_by("name", "pk")
+    )
+    if portfolio_id is None:
+        chosen = choices[0] if len(choices) == 1 else None
+        return Selection(choices, chosen)
+    for portfolio in choices:
+        if portfolio.pk == portfolio_id:
+            return Selection(choices, portfolio)
+    raise PermissionDenied("This portfolio is not one you may see.")
+
+
+# --- The figures ---------------------------------------------------------------------------
+
+
+@dataclass
+class Money:
+    """Budget figures of the selected portfolios in one currency (summed, then the ratios
+    recomputed from the sums: a portfolio's CPI is ΣEV / ΣAC, never an average of CPIs)."""
+
+    currency: str
+    evm: EVM
+    envelope: Decimal | None
+    fiscal_year: int
+    year_plan: Decimal  # planned spend in the fiscal year, from the cost plans
+
+    @property
+    def envelope_share(self) -> Decimal | None:
+        """This fiscal year's planned spend as a percentage of its envelope."""
+        if not self.envelope:
+            return None
+        return (self.year_plan * 100 / self.envelope).quantize(Decimal("0.1"))
+
+
+@dataclass
+class Freshness:
+    """How current the figures are: when they were computed, and what is still waiting."""
+
+    computed_at: datetime | None  # the oldest portfolio rollup among the selection
+    series_computed_at: datetime | None
+    stale_projects: int
+    stale_since: datetime | None
+    series_stale: bool
+
+    @property
+    def recomputing(self) -> bool:
+        return bool(self.stale_projects or self.series_stale)
+
+
+@dataclass
+class MatrixCell:
+    rag: str
+    count: int
+
+
+@dataclass
+class MatrixRow:
+    field: str  # the ProjectRollup field; its drill-down parameter has the same name
+    label: str
+    cells: list[MatrixCell]
+
+
+@dataclass
+class Dashboard:
+    selection: Selection
+    today: date
+    money: list[Money]
+    freshness: Freshness
+    in_flight: int
+    projects: int
+    # Schedule
+    milestones_slipping: int
+    projects_slipping: int
+    milestones_achieved: int
+    milestones_on_time: int
+    worst_slip_days: int | None
+    top_slips: list[Milestone]
+    # Risk
+    exposure: int
+    emv_by_currency: dict[str, Decimal]
+    open_risks: int
+    high_risks: int
+    projects_with_high_risks: int
+    # Health
+    matrix: list[MatrixRow]
+    reported: list[MatrixCell]
+    reported_none: int
+    cpi_below_one: int
+    spi_below_one: int
+    overrunning: int
+    # Freshness of status reports
+    report_due: date
+    no_current_report: int
+    attention: list[ProjectRollup]
+    # Charts' data
+    months: list[dict]
+    bubbles: list[ProjectRollup]
+    unscored: int
+    capacity: CapacityGrid
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        if not self.milestones_achieved:
+            return None
+        return Decimal(self.milestones_on_time * 100) / self.milestones_achieved
+
+    @property
+    def currency(self) -> str | None:
+        """The one currency of the selection, or None when it mixes currencies."""
+        return self.money[0].currency if len(self.money) == 1 else None
+
+
+@dataclass
+class CapacityCell:
+    demand: Decimal
+    selected_demand: Decimal
+    capacity: Decimal
+
+    @property
+    def utilisation(self) -> Decimal | None:
+        """Demand as a share of capacity (1 = fully booked); None without capacity."""
+        if not self.capacity:
+            return None
+        return (self.demand / self.capacity).quantize(Decimal("0.001"))
+
+
+@dataclass
+class CapacityGrid:
+    months: list[date]
+    groups: list[str]
+    cells: dict[tuple[str, date], CapacityCell]
+
+
+def _money(selection: Selection, year: int, year_plan: dict[int, Decimal]) -> list[Money]:
+    by_currency: dict[str, list[Portfolio]] = defaultdict(list)
+    for portfolio in selection.portfolios:
+        by_currency[portfolio.currency].append(portfolio)
+    figures = []
+    for currency, portfolios in sorted(by_currency.items()):
+        rollups = [p.rollup for p in portfolios if _rollup(p) is not None]
+        envelopes = [p.envelope for p in portfolios]
+        figures.append(
+            Money(
+                currency=currency,
+                evm=EVM(
+                    bac=sum((r.bac for r in rollups), ZERO),
+                    pv=sum((r.pv for r in rollups), ZERO),
+                    ev=sum((r.ev for r in rollups), ZERO),
+                    ac=sum((r.ac for r in rollups), ZERO),
+                ),
+                envelope=None if None in envelopes else sum(envelopes, ZERO),
+                fiscal_year=year,
+                year_plan=sum((year_plan.get(p.pk, ZERO) for p in portfolios), ZERO),
+            )
+        )
+    return figures
+
+
+def _rollup(portfolio: Portfolio):
+    try:
+        return portfolio.rollup
+    except Portfolio.rollup.RelatedObjectDoesNotExist:
+        return None
+
+
+def _series_state(portfolio: Portfolio):
+    try:
+        return portfolio.series_state
+    except Portfolio.series_state.RelatedObjectDoesNotExist:
+        return None
+
+
+def _freshness(selection: Selection) -> Freshness:
+    rollups = [r for p in selection.portfolios if (r := _rollup(p)) is not None]
+    states = [s for p in selection.portfolios if (s := _series_state(p)) is not None]
+    stale = RollupState.objects.filter(
+        stale_since__isnull=False, project__portfolio_id__in=selection.ids
+    ).aggregate(n=Count("pk"), since=Min("stale_since"))
+    computed = [s.computed_at for s in states if s.computed_at]
+    return Freshness(
+        computed_at=min((r.computed_at for r in rollups), default=None),
+        series_computed_at=min(computed, default=None),
+        stale_projects=stale["n"],
+        stale_since=stale["since"],
+        series_stale=any(s.stale_since is not None for s in states),
+    )
+
+
+def _project_counts(ids: list[int], due: date) -> dict:
+    """Counts over the selection's project rollups, each with the predicate of the filter its
+    drill-down link uses (projects.selectors.filtered_projects)."""
+    live = Q(state__in=IN_FLIGHT_STATES)
+    counts = {
+        f"{dim}_{rag}": Count("pk", filter=live & Q(**{dim: rag}))
+        for dim, _label in DIMENSIONS
+        for rag in RAGS
+    }
+    counts.update(
+        {f"reported_{rag}": Count("pk", filter=live & Q(reported_rag=rag)) for rag in RAGS}
+    )
+    return ProjectRollup.objects.filter(portfolio_id__in=ids).aggregate(
+        **counts,
+        reported_none=Count("pk", filter=live & Q(reported_rag="")),
+        projects=Count("pk", filter=~Q(state=LifecycleState.CANCELLED)),
+        in_flight=Count("pk", filter=live),
+        projects_slipping=Count("pk", filter=live & Q(milestones_slipping__gt=0)),
+        worst_slip=Max("slip_days", filter=live),
+        projects_with_high_risks=Count("pk", filter=live & Q(high_risks__gt=0)),
+        cpi_below_one=Count("pk", filter=live & Q(cpi__lt=1)),
+        spi_below_one=Count("pk", filter=live & Q(spi__lt=1)),
+        overrunning=Count("pk", filter=live & Q(vac__lt=0)),
+        no_current_report=Count(
+            "pk",
+            filter=live
+            & (Q(last_report_period_end__isnull=True) | Q(last_report_period_end__lt=due)),
+        ),
+        unscored=Count("pk", filter=live & Q(priority_score__isnull=True)),
+        emv=Sum("emv", filter=~Q(state=LifecycleState.CANCELLED)),
+    )
+
+
+def _top_slips(ids: list[int]) -> list[Milestone]:
+    """The open milestones furthest behind their baseline, worst first (served by the
+    partial expression index milestone_open_slip_idx)."""
+    return list(
+        Milestone.objects.filter(
+            OPEN_AND_SLIPPING,
+            project__portfolio_id__in=ids,
+            project__state__in=IN_FLIGHT_STATES,
+        )
+        .annotate(slip=slip_days())
+        .select_related("project")
+        .order_by(slip_days().desc(), "pk")[:TOP_SLIPS]
+    )
+
+
+def _attention(ids: list[int]) -> list[ProjectRollup]:
+    """In-flight projects the rules rate red, worst first: most red dimensions, then the
+    longest slip, then the lowest CPI."""
+    return list(
+        ProjectRollup.objects.filter(
+            portfolio_id__in=ids, state__in=IN_FLIGHT_STATES, health_rag="red"
+        )
+        .select_related("project", "project__manager")
+        .order_by(F("slip_days").desc(nulls_last=True), F("cpi").asc(nulls_last=True), "pk")[
+            :ATTENTION_ROWS
+        ]
+    )
+
+
+def _months(ids: list[int], year: int) -> tuple[list[dict], dict[int, Decimal]]:
+    """The S-curve's months: the selection's monthly amounts summed across portfolios.
+
+    Planned, actual and forecast are amounts of the month (a missing month is zero); `ev` is
+    cumulative, so a portfolio with no row for a month (no cost and no report in it) still
+    counts with its last earned value — summing only the rows present would dip there.
+    Also each portfolio's planned spend in fiscal year `year`, to set against its envelope.
+    """
+    rows = PortfolioMonth.objects.filter(portfolio_id__in=ids).order_by("month", "portfolio_id")
+    totals: dict[date, dict] = {}
+    earned: dict[int, Decimal] = {}
+    year_plan: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for row in rows.values_list("portfolio_id", "month", "planned", "actual", "forecast", "ev"):
+        portfolio_id, month, planned, actual, forecast, ev = row
+        total = totals.setdefault(
+            month, {"month": month, "planned": ZERO, "actual": ZERO, "forecast": ZERO}
+        )
+        total["planned"] += planned
+        total["actual"] += actual
+        total["forecast"] += forecast
+        earned[portfolio_id] = ev
+        total["ev"] = sum(earned.values(), ZERO)
+        if month.year == year:
+            year_plan[portfolio_id] += planned
+    return list(totals.values()), dict(year_plan)
+
+
+def _bubbles(ids: list[int]) -> list[ProjectRollup]:
+    """The largest in-flight, scored projects by budget (BUBBLE_LIMIT at most)."""
+    return list(
+        ProjectRollup.objects.filter(
+            portfolio_id__in=ids, state__in=IN_FLIGHT_STATES, priority_score__isnull=False
+        )
+        .select_related("project")
+        .only(
+            "project_id",
+            "exposure",
+            "priority_score",
+            "bac",
+            "health_rag",
+            "project__code",
+            "project__name",
+        )
+        .order_by("-bac", "pk")[:BUBBLE_LIMIT]
+    )
+
+
+def _capacity(ids: list[int], today: date) -> CapacityGrid:
+    """Demand booked on each resource group per month (every portfolio: capacity is shared),
+    the selection's part of it, and the group's capacity (active resources)."""
+    first = add_months(today.replace(day=1), -CAPACITY_MONTHS_BEFORE)
+    months = [add_months(first, n) for n in range(CAPACITY_MONTHS)]
+    demand_rows = (
+        PortfolioDemand.objects.filter(month__gte=months[0], month__lte=months[-1])
+        .values("month", "resource_group")
+        .annotate(booked=Sum("hours"), selected=Sum("hours", filter=Q(portfolio_id__in=ids or [0])))
+        .order_by()
+    )
+    weekly = dict(
+        Resource.objects.filter(active=True)
+        .values("group")
+        .annotate(weekly=Sum("capacity_hours_per_week"))
+        .values_list("group", "weekly")
+        .order_by()
+    )
+    demand = {(r["resource_group"], r["month"]): r for r in demand_rows}
+    groups = sorted(set(weekly) | {group for group, _month in demand})
+    cells = {}
+    for group in groups:
+        for month in months:
+            row = demand.get((group, month), {})
+            cells[(group, month)] = CapacityCell(
+                demand=row.get("booked") or ZERO,
+                selected_demand=row.get("selected") or ZERO,
+                capacity=monthly_capacity(weekly.get(group, ZERO), month),
+            )
+    return CapacityGrid(months=months, groups=groups, cells=cells)
+
+
+def portfolio_dashboard(*, selection: Selection, today: date | None = None) -> Dashboard:
+    """Everything the dashboard shows for `selection`: nine queries, whatever its size."""
+    today = today or timezone.localdate()
+    ids = selection.ids
+    year = current_fiscal_year(today)
+    months, year_plan = _months(ids, year)
+    due = report_due_period_end(today)
+    counts = _project_counts(ids, due)
+    rollups = [r for p in selection.portfolios if (r := _rollup(p)) is not None]
+    emv: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for portfolio in selection.portfolios:
+        if (rollup := _rollup(portfolio)) is not None:
+            emv[portfolio.currency] += rollup.emv
+    return Dashboard(
+        selection=selection,
+        today=today,
+        money=_money(selection, year, year_plan),
+        freshness=_freshness(selection),
+        in_flight=counts["in_flight"],
+        projects=counts["projects"],
+        milestones_slipping=sum(r.milestones_slipping for r in rollups),
+        projects_slipping=counts["projects_slipping"],
+        milestones_achieved=sum(r.milestones_achieved for r in rollups),
+        milestones_on_time=sum(r.milestones_on_time for r in rollups),
+        worst_slip_days=counts["worst_slip"],
+        top_slips=_top_slips(ids),
+        exposure=sum(r.exposure for r in rollups),
+        emv_by_currency=dict(emv),
+        open_risks=sum(r.open_risks for r in rollups),
+        high_risks=sum(r.high_risks for r in rollups),
+        projects_with_high_risks=counts["projects_with_high_risks"],
+        matrix=[
+            MatrixRow(dim, label, [MatrixCell(rag, counts[f"{dim}_{rag}"]) for rag in RAGS])
+            for dim, label in DIMENSIONS
+        ],
+        reported=[MatrixCell(rag, counts[f"reported_{rag}"]) for rag in RAGS],
+        reported_none=counts["reported_none"],
+        cpi_below_one=counts["cpi_below_one"],
+        spi_below_one=counts["spi_below_one"],
+        overrunning=counts["overrunning"],
+        report_due=due,
+        no_current_report=counts["no_current_report"],
+        attention=_attention(ids),
+        months=months,
+        bubbles=_bubbles(ids),
+        unscored=counts["unscored"],
+        capacity=_capacity(ids, today),
+    )

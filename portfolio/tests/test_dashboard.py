@@ -195,7 +195,7 @@ def test_the_dashboard_runs_a_fixed_number_of_queries_whatever_the_size(
     client, director, portfolio, pm, django_assert_num_queries, size
 ):
     build_portfolio(portfolio, pm, projects=size)
-    for n in range(size):
+    for _ in range(size):
         build_portfolio(PortfolioFactory(director=director), pm, projects=size)
     recompute()
     _dashboard_queries(client, director, django_assert_num_queries, 12)

@@ -31,7 +31,12 @@ from django.utils import timezone
 from bench.floor import differences, floor_totals, rollup_totals
 from bench.report import median, percentile
 from bench.worker import BenchWorker
-from portfolio.models import PortfolioDemand, PortfolioMonth, PortfolioRollup
+from portfolio.models import (
+    PortfolioDemand,
+    PortfolioMonth,
+    PortfolioRollup,
+    PortfolioSeriesState,
+)
 from projects import services
 from projects.choices import RaidStatus
 from projects.models import ProjectRollup, Risk, RollupState
@@ -46,6 +51,7 @@ FALLBACK_URL_NAME = "portfolio:list"
 DASHBOARD_USER = "director"
 
 RECOMPUTE_STALE = "projects.recompute_stale"
+REBUILD_SERIES = "projects.rebuild_stale_series"
 RECOMPUTE_ALL = "projects.recompute_all"
 
 # What each statement of projects.rollups.recompute() does, told by its SQL (a diagnosis
@@ -165,6 +171,20 @@ def wait_until_fresh(
         if worker is not None and now - checked > 0.5:
             worker.check_healthy()
             checked = now
+        time.sleep(poll)
+    return time.perf_counter()
+
+
+def wait_until_series_fresh(
+    *, timeout: float, poll: float = 0.02, worker: BenchWorker | None = None
+) -> float:
+    """Wait until no portfolio's monthly series (S-curve, demand) is stale; return when."""
+    deadline = time.perf_counter() + timeout
+    while PortfolioSeriesState.objects.filter(stale_since__isnull=False).exists():
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"portfolio series still stale after {timeout:g} s")
+        if worker is not None:
+            worker.check_healthy()
         time.sleep(poll)
     return time.perf_counter()
 
@@ -409,8 +429,13 @@ def measure_burst(
         figures["burst_edit_errors"] = errors[:5]
     drained = wait_until_fresh(timeout=drain_timeout, poll=0.005, worker=worker)
     figures["burst_drain_s"] = round(max(drained - last_commit, 0.0), 3)
+    # The monthly series follow on their debounce (projects.tasks.SERIES_DEBOUNCE_S).
+    series_drained = wait_until_series_fresh(timeout=drain_timeout, worker=worker)
+    figures["burst_series_drain_s"] = round(max(series_drained - last_commit, 0.0), 3)
     worker.wait_idle(RECOMPUTE_STALE, timeout=60, settle=1.0)
+    worker.wait_idle(REBUILD_SERIES, timeout=60, settle=0.5)
     stats = worker.stats()
+    figures["burst_series_rebuilds"] = stats.get(f"{REBUILD_SERIES}:started", 0)
     figures["burst_recomputes"] = stats.get(f"{RECOMPUTE_STALE}:started", 0)
     figures["burst_recomputed_projects"] = stats.get(f"{RECOMPUTE_STALE}:projects", 0)
     runs_finished = stats.get(f"{RECOMPUTE_STALE}:finished", 0)

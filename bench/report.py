@@ -61,6 +61,8 @@ ROWS: tuple[Row, ...] = (
     Row("(c) burst: edits issued", "burst_edits", ""),
     Row("(c) burst: recompute runs", "burst_recomputes", ""),
     Row("(c) burst: drained after last edit", "burst_drain_s", "s", "≤ 2 s", _le(2)),
+    Row("(c) burst: S-curve series current after", "burst_series_drain_s", "s"),
+    Row("(c) burst: series rebuild runs", "burst_series_rebuilds", ""),
     Row(
         "(c) burst: equal to a full recompute",
         "burst_equal_full",

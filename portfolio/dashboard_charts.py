@@ -13,8 +13,20 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.urls import reverse
+
 from portfolio.dashboard import Dashboard
 from ppm.charts import Axis, LineChart, Point, ReferenceLine, Series
+from ppm.charts.model import (
+    Bubble,
+    BubbleCategory,
+    BubbleChart,
+    ColourBand,
+    GuideLine,
+    HeatCell,
+    HeatMap,
+    HeatRow,
+)
 from ppm.templatetags.conductor import format_money
 
 ZERO = Decimal("0")
@@ -112,3 +124,117 @@ def s_curve(dashboard: Dashboard, *, chart_id: str = "s-curve") -> LineChart:
 
 def _last(points: list[Point]) -> Decimal:
     return points[-1].y if points else ZERO
+
+
+HEALTH_CATEGORIES = (
+    BubbleCategory("green", "Green", colour="#009E73", marker="circle"),
+    BubbleCategory("amber", "Amber", colour="#E69F00", marker="triangle"),
+    BubbleCategory("red", "Red", colour="#D55E00", marker="square"),
+)
+
+
+def bubble_chart(dashboard: Dashboard, *, chart_id: str = "risk-value") -> BubbleChart:
+    """Risk against value: x = risk exposure (Σ probability × impact of open risks), y = the
+    weighted priority score (0–100), area = budget at completion, colour and centre shape =
+    rule health. Top left (valuable, low risk) is where a director wants the big bubbles."""
+    currency = dashboard.currency or ""
+    bubbles = [
+        Bubble(
+            x=r.exposure,
+            y=r.priority_score,
+            size=r.bac,
+            category=r.health_rag,
+            note=(
+                f"{r.project.code} {r.project.name}: priority {r.priority_score:.0f}, "
+                f"exposure {r.exposure}, BAC {short_money(r.bac, currency)}, "
+                f"health {r.health_rag}"
+            ),
+            label=r.project.code if n < 8 else "",
+            href=reverse("projects:detail", args=[r.project_id]),
+        )
+        for n, r in enumerate(dashboard.bubbles)
+    ]
+    exposures = sorted(r.exposure for r in dashboard.bubbles)
+    guides = [GuideLine("y", 50, "Priority 50")]
+    if exposures:
+        median = exposures[len(exposures) // 2]
+        guides.append(GuideLine("x", median, f"Median exposure {median}"))
+    shown = len(bubbles)
+    description = (
+        f"{shown} scored project{'s' if shown != 1 else ''} in flight by risk exposure and "
+        f"priority score, sized by budget"
+        + (f"; {dashboard.unscored} not yet scored are not shown" if dashboard.unscored else "")
+        + "."
+    )
+    return BubbleChart(
+        id=chart_id,
+        title="Risk and value: exposure against priority score",
+        description=description,
+        x_axis=Axis("Risk exposure (Σ probability × impact)", minimum=0),
+        y_axis=Axis("Priority score", minimum=0, maximum=100),
+        bubbles=bubbles,
+        categories=HEALTH_CATEGORIES,
+        guides=guides,
+        size_note="Bubble area: budget at completion",
+        size_format=lambda value: short_money(value, currency),
+        empty_message="No scored project in flight yet.",
+        width=620,
+        height=420,
+    )
+
+
+UTILISATION_BANDS = (
+    ColourBand("Under 80%", "#deebf7", Decimal(80)),
+    ColourBand("80–100%", "#9ecae1", Decimal(100)),
+    ColourBand("100–120%", "#fdae6b", Decimal(120)),
+    ColourBand("Over 120%", "#d94801"),
+)
+
+
+def _hours(value: Decimal) -> str:
+    return f"{value:,.0f} h"
+
+
+def capacity_heatmap(dashboard: Dashboard, *, chart_id: str = "capacity") -> HeatMap:
+    """Utilisation by resource group and month: hours booked on the group by every
+    portfolio's projects ÷ the group's capacity (portfolio.capacity). Capacity is shared, so
+    the cell counts all bookings; the note says how much of it is the selection's."""
+    grid = dashboard.capacity
+    rows = []
+    for group in grid.groups:
+        cells = []
+        for month in grid.months:
+            cell = grid.cells[(group, month)]
+            share = cell.utilisation
+            percent = None if share is None else (share * 100).quantize(Decimal("1"))
+            booked = f"{group}, {month:%b %Y}: {_hours(cell.demand)} booked"
+            if percent is None:
+                note = f"{booked}, no capacity recorded"
+            else:
+                note = f"{booked} of {_hours(cell.capacity)} capacity ({percent}%)"
+            if dashboard.selection.portfolio is not None or len(dashboard.selection.choices) > 1:
+                note += f"; {_hours(cell.selected_demand)} by the projects shown here"
+            cells.append(
+                HeatCell(
+                    value=percent,
+                    text="—" if percent is None else f"{percent}%",
+                    note=note,
+                )
+            )
+        rows.append(HeatRow(group, cells))
+    return HeatMap(
+        id=chart_id,
+        title="Capacity and demand: hours booked as a share of capacity",
+        description=(
+            f"{len(grid.groups)} resource groups over {len(grid.months)} months, from "
+            f"{grid.months[0]:%b %Y}; cells over 100% are overbooked."
+            if grid.months and grid.groups
+            else "No resource groups yet."
+        ),
+        columns=[f"{month:%b %y}" for month in grid.months],
+        rows=rows,
+        bands=UTILISATION_BANDS,
+        missing_label="No capacity",
+        empty_message="No resource capacity or bookings yet.",
+        width=620,
+    )

@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from portfolio.dashboard import portfolio_dashboard, select_portfolios
-from portfolio.dashboard_charts import s_curve
+from portfolio.dashboard_charts import bubble_chart, capacity_heatmap, s_curve
 from portfolio.models import Portfolio
 from portfolio.selectors import HIGH_RISK_SCORE, portfolio_summaries
 from ppm.access import require_view, scope
@@ -125,6 +125,8 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
             "list_url": list_url,
             "charts": {
                 "s_curve": _svg(s_curve(data)),
+                "bubbles": _svg(bubble_chart(data)),
+                "capacity": _svg(capacity_heatmap(data)),
             },
             "high_risk_score": HIGH_RISK_SCORE,
             "now": timezone.localtime(),

@@ -16,8 +16,8 @@ from decimal import Decimal
 from django.urls import reverse
 
 from portfolio.dashboard import Dashboard
-from ppm.charts import Axis, LineChart, Point, ReferenceLine, Series
-from ppm.charts.model import (
+from ppm.charts import (
+    Axis,
     Bubble,
     BubbleCategory,
     BubbleChart,
@@ -26,7 +26,12 @@ from ppm.charts.model import (
     HeatCell,
     HeatMap,
     HeatRow,
+    LineChart,
+    Point,
+    ReferenceLine,
+    Series,
 )
+from ppm.charts.palette import HEALTH_COLOURS, HEALTH_MARKERS, LOAD_COLOURS
 from ppm.templatetags.conductor import format_money
 
 ZERO = Decimal("0")
@@ -82,7 +87,9 @@ def s_curve(dashboard: Dashboard, *, chart_id: str = "s-curve") -> LineChart:
     if dashboard.months and bac:
         first, last = dashboard.months[0]["month"], dashboard.months[-1]["month"]
         label = f"BAC {short_money(bac, currency)}"
-        references.append(ReferenceLine(start=(first, bac), end=(last, bac), label=label))
+        references.append(
+            ReferenceLine(start=(first, bac), end=(last, bac), label=label, label_at="start")
+        )
     if dashboard.months:
         top = max([bac, pv, forecast, ac])
         references.append(
@@ -126,10 +133,9 @@ def _last(points: list[Point]) -> Decimal:
     return points[-1].y if points else ZERO
 
 
-HEALTH_CATEGORIES = (
-    BubbleCategory("green", "Green", colour="#009E73", marker="circle"),
-    BubbleCategory("amber", "Amber", colour="#E69F00", marker="triangle"),
-    BubbleCategory("red", "Red", colour="#D55E00", marker="square"),
+HEALTH_CATEGORIES = tuple(
+    BubbleCategory(rag, rag.title(), colour=HEALTH_COLOURS[rag], marker=HEALTH_MARKERS[rag])
+    for rag in ("green", "amber", "red")
 )
 
 
@@ -183,11 +189,13 @@ def bubble_chart(dashboard: Dashboard, *, chart_id: str = "risk-value") -> Bubbl
     )
 
 
+# Bookings as a percentage of capacity; lightness falls band by band (palette.LOAD_COLOURS),
+# so the order survives a grey-scale print.
 UTILISATION_BANDS = (
-    ColourBand("Under 80%", "#deebf7", Decimal(80)),
-    ColourBand("80–100%", "#9ecae1", Decimal(100)),
-    ColourBand("100–120%", "#fdae6b", Decimal(120)),
-    ColourBand("Over 120%", "#d94801"),
+    ColourBand("Under 80%", LOAD_COLOURS[0], Decimal(80)),
+    ColourBand("80–100%", LOAD_COLOURS[1], Decimal(100)),
+    ColourBand("100–120%", LOAD_COLOURS[2], Decimal(120)),
+    ColourBand("Over 120%", LOAD_COLOURS[3]),
 )
 
 

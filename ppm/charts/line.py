@@ -41,22 +41,27 @@ def _line_path(points: list[Point], x: Scale, y: Scale, *, step: bool) -> str:
     return "".join(parts)
 
 
-def _reference_label(svg: Svg, label: str, x1: float, y1: float, x2: float, y2: float) -> None:
-    """The label runs along the line, near its end, on the side below it (for a rising
-    diagonal that is the side no forecast can reach: a date already past)."""
+def _reference_label(
+    svg: Svg, label: str, x1: float, y1: float, x2: float, y2: float, *, at_start: bool = False
+) -> None:
+    """The label runs along the line, near its end (or start), on the side below it (for a
+    rising diagonal that is the side no forecast can reach: a date already past)."""
     length = math.hypot(x2 - x1, y2 - y1)
     if length < 1:
         return
     ux, uy = (x2 - x1) / length, (y2 - y1) / length
     nx, ny = (-uy, ux) if ux >= 0 else (uy, -ux)  # the perpendicular pointing down
-    x, y = x2 - ux * 10 + nx * 14, y2 - uy * 10 + ny * 14
+    if at_start:
+        x, y = x1 + ux * 10 + nx * 14, y1 + uy * 10 + ny * 14
+    else:
+        x, y = x2 - ux * 10 + nx * 14, y2 - uy * 10 + ny * 14
     angle = math.degrees(math.atan2(uy, ux))
     svg.leaf(
         "text",
         label,
         x=x,
         y=y,
-        text_anchor="end",
+        text_anchor="start" if at_start else "end",
         fill=MUTED,
         transform=f"rotate({num(angle)} {num(x)} {num(y)})",
     )
@@ -141,7 +146,7 @@ def _render_line_chart(chart: LineChart) -> str:
             stroke_dasharray="5 4" if line.dashed else None,
         )
         if line.label:
-            _reference_label(svg, line.label, x1, y1, x2, y2)
+            _reference_label(svg, line.label, x1, y1, x2, y2, at_start=line.label_at == "start")
         svg.close("g")
 
     for series, (name, colour, marker, dashed) in zip(chart.series, series_style, strict=True):

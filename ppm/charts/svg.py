@@ -17,7 +17,7 @@ from functools import singledispatch
 from xml.sax.saxutils import escape
 
 from ppm.charts.model import Chart
-from ppm.charts.palette import GRID, INK, MUTED
+from ppm.charts.palette import GRID, INK, MUTED, darken
 from ppm.charts.scales import Scale
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
@@ -27,6 +27,9 @@ TICK_SPACING = 70  # minimum pixels between two tick labels
 LEGEND_ROW = 22
 _COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+# A link within the site: a path ("/…" but not "//host", which leaves it) or a query ("?…"),
+# with no backslash (browsers read "/\host" as "//host"), space or control character.
+_SAFE_HREF = re.compile(r"(?:/(?![/\\])|\?)[^\\\s\x00-\x1f\x7f]*")
 
 
 # --- Escaping and small helpers ---------------------------------------------------------------
@@ -57,6 +60,11 @@ def safe_id(value: str) -> str:
     return cleaned if cleaned[0].isalpha() else f"c-{cleaned}"
 
 
+def safe_href(value: str | None) -> str | None:
+    """The link if it stays within the site ("/path…" or "?query…"), else None."""
+    return value if value and _SAFE_HREF.fullmatch(value) else None
+
+
 def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -82,6 +90,24 @@ class Svg:
             self.parts.append(f"<{tag}{_attrs(attrs)}/>")
         else:
             self.parts.append(f"<{tag}{_attrs(attrs)}>{_text(text)}</{tag}>")
+
+    def label(self, text: str, limit: int, **attrs: object) -> None:
+        """A <text> cut to `limit` characters; when cut, the whole text shows on hover."""
+        shown = truncate(text, limit)
+        if shown == text:
+            self.leaf("text", text, **attrs)
+            return
+        self.open("text", **attrs)
+        self.leaf("title", text)
+        self.parts.append(_text(shown))
+        self.close("text")
+
+    def open_link(self, href: str | None) -> bool:
+        """Open an <a> for a link within the site; False (and nothing drawn) for any other."""
+        safe = safe_href(href)
+        if safe:
+            self.open("a", href=safe)
+        return safe is not None
 
     def __str__(self) -> str:
         return "".join(self.parts)
@@ -158,19 +184,29 @@ def open_svg(svg: Svg, chart: Chart, height: float) -> str:
     return cid
 
 
-def draw_marker(svg: Svg, shape: str, x: float, y: float, colour: str, note: str) -> None:
-    size = 4.5
+def draw_marker(
+    svg: Svg,
+    shape: str,
+    x: float,
+    y: float,
+    colour: str,
+    note: str,
+    *,
+    size: float = 4.5,
+    class_name: str = "marker",
+) -> None:
     common = {"fill": colour, "stroke": "#ffffff", "stroke_width": 1}
     tag = "circle"
     attrs: dict[str, object]
     if shape == "square":
         tag, attrs = "rect", {"x": x - size, "y": y - size, "width": size * 2, "height": size * 2}
     elif shape == "triangle":
-        points = f"{num(x)},{num(y - size - 1)} {num(x + size + 1)},{num(y + size)} "
-        points += f"{num(x - size - 1)},{num(y + size)}"
+        t = size * 11 / 9  # 5.5 at the default size
+        points = f"{num(x)},{num(y - t)} {num(x + t)},{num(y + size)} "
+        points += f"{num(x - t)},{num(y + size)}"
         tag, attrs = "polygon", {"points": points}
     elif shape == "diamond":
-        s = size + 1
+        s = size * 11 / 9
         points = f"{num(x)},{num(y - s)} {num(x + s)},{num(y)} {num(x)},{num(y + s)} "
         points += f"{num(x - s)},{num(y)}"
         tag, attrs = "polygon", {"points": points}
@@ -179,21 +215,32 @@ def draw_marker(svg: Svg, shape: str, x: float, y: float, colour: str, note: str
         d = f"M{num(x - s)} {num(y - s)}L{num(x + s)} {num(y + s)}"
         d += f"M{num(x - s)} {num(y + s)}L{num(x + s)} {num(y - s)}"
         tag, attrs = "path", {"d": d}
-        common = {"fill": "none", "stroke": colour, "stroke_width": 2.5}
+        common = {"fill": "none", "stroke": colour, "stroke_width": size * 5 / 9}
     else:
         attrs = {"cx": x, "cy": y, "r": size}
     if note:
-        svg.open(tag, class_="marker", **attrs, **common)
+        svg.open(tag, class_=class_name, **attrs, **common)
         svg.leaf("title", note)
         svg.close(tag)
     else:
-        svg.leaf(tag, class_="marker", **attrs, **common)
+        svg.leaf(tag, class_=class_name, **attrs, **common)
 
 
 def draw_grid_and_axes(
-    svg: Svg, x: Scale, y: Scale, x_label: str, y_label: str, *, top: float, bottom: float
+    svg: Svg,
+    x: Scale,
+    y: Scale,
+    x_label: str,
+    y_label: str,
+    *,
+    top: float,
+    bottom: float,
+    frame: tuple[float, float] | None = None,
 ) -> None:
-    left, right = x.start, x.end
+    """Grid, axis lines, ticks and axis titles. The axis lines run along `frame` (left and
+    right edges), by default the x scale's ends; a chart whose marks need room at the edges
+    maps its data onto a narrower range inside the frame."""
+    left, right = frame or (x.start, x.end)
     svg.open("g", class_="grid", stroke=GRID, stroke_width=1)
     for value, _label in y.ticks:
         py = y.position(value)
@@ -227,31 +274,46 @@ def draw_grid_and_axes(
     svg.close("g")
 
 
-def draw_legend(svg: Svg, legend: Legend, *, left: float, top: float) -> None:
+def _swatch(svg: Svg, kind: str, px: float, py: float, colour: str, marker: str, dashed: bool):
+    if kind == "box":
+        svg.leaf(
+            "rect",
+            x=px + 6,
+            y=py - 7,
+            width=16,
+            height=14,
+            fill=colour,
+            stroke=darken(colour, 0.2),
+            stroke_width=1,
+        )
+    elif kind == "bubble":
+        stroke = darken(colour, 0.2)
+        svg.leaf("circle", cx=px + 13, cy=py, r=9, fill=colour, fill_opacity=0.35, stroke=stroke)
+        draw_marker(svg, marker, px + 13, py, stroke, "", size=3.6, class_name="glyph")
+    else:
+        svg.leaf(
+            "line",
+            x1=px,
+            x2=px + 26,
+            y1=py,
+            y2=py,
+            stroke=colour,
+            stroke_width=2.5,
+            stroke_dasharray="6 4" if dashed else None,
+        )
+        draw_marker(svg, marker, px + 13, py, colour, "")
+
+
+def draw_legend(svg: Svg, legend: Legend, *, left: float, top: float, swatch: str = "line") -> None:
+    """The legend's rows; each entry's swatch is a line with its marker ("line"), a bubble
+    with its centre shape ("bubble") or a filled box ("box")."""
     svg.open("g", class_="legend")
     for row_index, row in enumerate(legend.rows):
         px = left
         py = top + 8 + row_index * LEGEND_ROW + LEGEND_ROW / 2
         for index in row:
             name, colour, marker, dashed = legend.entries[index]
-            svg.leaf(
-                "line",
-                x1=px,
-                x2=px + 26,
-                y1=py,
-                y2=py,
-                stroke=colour,
-                stroke_width=2.5,
-                stroke_dasharray="6 4" if dashed else None,
-            )
-            draw_marker(svg, marker, px + 13, py, colour, "")
-            shown = truncate(name, 40)
-            if shown != name:
-                svg.open("text", x=px + 32, y=py + 4)
-                svg.leaf("title", name)
-                svg.parts.append(_text(shown))
-                svg.close("text")
-            else:
-                svg.leaf("text", name, x=px + 32, y=py + 4)
+            _swatch(svg, swatch, px, py, colour, marker, dashed)
+            svg.label(name, 40, x=px + 32, y=py + 4)
             px += legend.widths[index]
     svg.close("g")

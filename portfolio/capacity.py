@@ -31,3 +31,11 @@ def add_months(month: date, count: int) -> date:
     """The first day of the month `count` months after (or before) `month`'s."""
     index = month.year * 12 + month.month - 1 + count
     return date(index // 12, index % 12 + 1, 1)
+
+
+def yearly_capacity(weekly_hours: Decimal, year: int) -> Decimal:
+    """Hours supplied over the calendar year `year`: the twelve months' capacities summed."""
+    return sum(
+        (monthly_capacity(weekly_hours, date(year, month, 1)) for month in range(1, 13)),
+        Decimal("0"),
+    )

@@ -22,6 +22,7 @@ class NavItem:
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem("Dashboard", "portfolio:dashboard", (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)),
     NavItem("Portfolios", "portfolio:list", (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)),
     NavItem("My projects", "projects:mine", (Role.PROJECT_MANAGER, Role.DIRECTOR, Role.PMO)),
     NavItem(
@@ -29,6 +30,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "projects:lessons-search",
         (Role.PROJECT_MANAGER, Role.DIRECTOR, Role.PMO, Role.EXECUTIVE),
     ),
+    NavItem("Scoring criteria", "governance:criteria", (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)),
     NavItem("Admin", "admin:index", (), superuser_only=True),
 )
 
@@ -49,7 +51,7 @@ def items_for(user) -> list[NavItem]:
 def start_page_for(user) -> str:
     """The URL a user lands on after signing in."""
     if has_role(user, Role.DIRECTOR, Role.PMO, Role.EXECUTIVE):
-        return reverse("portfolio:list")
+        return reverse("portfolio:dashboard")
     if has_role(user, Role.PROJECT_MANAGER):
         return reverse("projects:mine")
     return reverse("no-role")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include(account_urls)),
     path("portfolios/", include("portfolio.urls")),
     path("projects/", include("projects.urls")),
+    path("governance/", include("governance.urls")),
     path("exports/", include("reporting.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -310,6 +310,9 @@ _SERIES = (
     JOIN rollup_touched t ON t.portfolio_id = p.portfolio_id
     JOIN portfolio_resource r ON r.id = a.resource_id
     WHERE p.state NOT IN ('cancelled', 'closed')
+      -- A project on hold keeps what it booked before this month and releases the rest
+      -- (the rule the ranking's what-if applies when it defers a project).
+      AND NOT (p.state = 'on_hold' AND a.month >= date_trunc('month', %(as_of)s::date))
     GROUP BY p.portfolio_id, a.month, r."group"
     """,
 )
@@ -432,22 +435,22 @@ def recompute(
         cursor.execute(_SERIES_STALE, params)
         if project_ids is None:
             # The full (nightly) recompute rebuilds every series in the same transaction.
-            _rebuild_series(cursor, params["now"])
+            _rebuild_series(cursor, params["now"], as_of)
         cursor.execute(_MARK, params)
     return RecomputeResult(count, as_of)
 
 
-def _rebuild_series(cursor, now) -> int:
+def _rebuild_series(cursor, now, as_of: date) -> int:
     for statement in _SERIES_CLAIM:
         cursor.execute(statement)
     touched = cursor.rowcount
     for statement in _SERIES:
-        cursor.execute(statement)
+        cursor.execute(statement, {"as_of": as_of} if "%(" in statement else None)
     cursor.execute(_SERIES_MARK, {"now": now})
     return touched
 
 
-def rebuild_series() -> int:
+def rebuild_series(*, as_of: date | None = None) -> int:
     """Rebuild the monthly series of every portfolio marked stale; the number rebuilt.
 
     Callers serialise it (projects.tasks holds an advisory lock): two rebuilds of one
@@ -455,7 +458,7 @@ def rebuild_series() -> int:
     """
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
-        return _rebuild_series(cursor, timezone.now())
+        return _rebuild_series(cursor, timezone.now(), as_of or timezone.localdate())
 
 
 _SNAPSHOT = """

@@ -356,8 +356,16 @@ def test_a_director_gets_both_sections_and_the_portfolio_table_filters_in_place(
     page = context.new_page()
     base = live_server.url
     sign_in(page, base, "helen.ward")
-    assert page.url == f"{base}/portfolios/"
-    assert nav_labels(page) == ["Portfolios", "My projects", "Lessons learned"]
+    assert page.url == f"{base}/portfolios/dashboard/"
+    page.get_by_role("link", name="Portfolios", exact=True).click()
+    page.wait_for_load_state("networkidle")
+    assert nav_labels(page) == [
+        "Dashboard",
+        "Portfolios",
+        "My projects",
+        "Lessons learned",
+        "Scoring criteria",
+    ]
     assert page.locator("[data-testid=portfolio-card]").count() == 2
 
     page.get_by_role("link", name="Enterprise Applications").click()
@@ -414,6 +422,7 @@ def test_screenshots_of_the_start_pages(browser, live_server, office, size, view
     shoot(page, f"login-{size}")
 
     sign_in(page, base, "helen.ward")
+    page.goto(f"{base}/portfolios/")
     shoot(page, f"portfolio-list-{size}")
     ent: Portfolio = office["ent"]
     page.goto(f"{base}/portfolios/{ent.pk}/")

@@ -23,7 +23,7 @@ from projects.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-NAMESPACES = ("projects", "portfolio", "reporting")
+NAMESPACES = ("projects", "portfolio", "reporting", "governance")
 # Readers see these pages; everything else under a project is a write form.
 READ_ONLY_NAMES = {
     "projects:detail",
@@ -39,6 +39,8 @@ READ_ONLY_NAMES = {
     "projects:costs-export",
     "portfolio:detail",
     "reporting:portfolio-projects-export",
+    "governance:scores",
+    "governance:ranking",
 }
 
 
@@ -81,7 +83,7 @@ def urls_for(world) -> list[tuple[str, str]]:
             continue  # list pages are covered by their own tests
         kwargs = {}
         for param in params:
-            if param == "pk" and name.startswith(("portfolio:", "reporting:")):
+            if param == "pk" and name.startswith(("portfolio:", "reporting:", "governance:")):
                 kwargs[param] = project.portfolio_id
             elif param in ids:
                 kwargs[param] = ids[param]
@@ -100,13 +102,17 @@ def urls_for(world) -> list[tuple[str, str]]:
 def test_the_matrix_covers_the_project_sections(world):
     names = {name for name, _ in urls_for(world)}
     assert {"projects:detail", "projects:history", "portfolio:detail"} <= names
+    assert {"governance:scores", "governance:ranking", "governance:ranking-apply"} <= names
 
 
 @pytest.mark.parametrize("persona", ["pm", "director", "pmo"])
 def test_people_who_may_change_the_project_never_get_an_error(client, request, world, persona):
     client.force_login(request.getfixturevalue(persona))
     for name, url in urls_for(world):
-        if name.startswith(("portfolio:", "reporting:")) and persona == "pm":
+        if name.startswith(("portfolio:", "reporting:", "governance:")) and persona == "pm":
+            if name.startswith("governance:"):  # prioritisation is not a PM's business: 403
+                assert client.get(url).status_code == 403, (name, url)
+                assert client.post(url, {}).status_code in (403, 405), (name, url)
             continue  # portfolios are not a project manager's pages
         if name == "projects:change-decide" and persona == "pm":
             assert client.get(url).status_code == 403  # the director decides, not the PM

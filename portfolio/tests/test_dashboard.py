@@ -280,3 +280,17 @@ def test_every_chart_is_drawn_on_the_server(client, director, built):
     for testid in ("chart-s-curve", "chart-bubbles", "chart-capacity"):
         section = page.split(f'data-testid="{testid}"', 1)[1]
         assert "<svg" in section.split("</section>", 1)[0], testid
+
+
+def test_the_cross_portfolio_list_holds_only_the_readers_projects(
+    client, director, pm, project, other_project
+):
+    url = reverse("portfolio:projects")
+    client.force_login(director)
+    page = client.get(url).content.decode()
+    assert project.code in page and other_project.code not in page
+    # A portfolio filter naming someone else's portfolio finds nothing rather than leaking.
+    page = client.get(url, {"portfolio": other_project.portfolio_id}).content.decode()
+    assert other_project.code not in page
+    client.force_login(pm)
+    assert client.get(url).status_code == 403

@@ -377,7 +377,7 @@ def test_sign_in_lands_each_role_on_its_start_page(client, pm, director):
     assert client.get(reverse("home")).url == reverse("projects:mine")
     client.post(reverse("logout"))
     client.post(reverse("login"), {"username": "dora.director", "password": "pw"})
-    assert client.get(reverse("home")).url == reverse("portfolio:list")
+    assert client.get(reverse("home")).url == reverse("portfolio:dashboard")
 
 
 def test_password_change_page_shows_errors_next_to_the_fields(client, pm):

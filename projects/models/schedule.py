@@ -10,15 +10,22 @@ from django.db.models import F, Func, IntegerField, Q
 from projects.models.project import Project
 
 
-def slip_days() -> Func:
-    """forecast_date − baseline_date in days (PostgreSQL's date − date is an integer)."""
-    return Func(
-        F("forecast_date"),
-        F("baseline_date"),
-        template="(%(expressions)s)",
-        arg_joiner=" - ",
-        output_field=IntegerField(),
-    )
+class SlipDays(Func):
+    """forecast_date − baseline_date in days (PostgreSQL's date − date is an integer).
+
+    A class rather than a configured Func so that migrations can compare it: the index below
+    is defined with it and the top-slips query orders by it, the same expression."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " - "
+    output_field = IntegerField()
+
+    def __init__(self, **extra) -> None:
+        super().__init__(F("forecast_date"), F("baseline_date"), **extra)
+
+
+def slip_days() -> SlipDays:
+    return SlipDays()
 
 
 # Open milestones forecast after their baseline: the only rows "top slipping milestones"

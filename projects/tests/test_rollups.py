@@ -350,3 +350,21 @@ def test_demand_is_summed_by_month_and_resource_group(pm, portfolio):
         "Developers",
         D("120.5"),
     )
+
+
+def test_a_project_on_hold_releases_its_bookings_from_this_month_on(pm, portfolio):
+    from portfolio.models import PortfolioDemand
+    from portfolio.tests.factories import ResourceFactory
+    from projects.models import Allocation
+
+    held = ProjectFactory(portfolio=portfolio, manager=pm, state="on_hold")
+    dev = ResourceFactory(group="Developers")
+    this_month = AS_OF.replace(day=1)
+    for month in (date(2026, 1, 1), this_month):
+        Allocation.objects.create(project=held, resource=dev, month=month, hours=D("50"))
+
+    recompute(as_of=AS_OF)
+
+    assert list(
+        PortfolioDemand.objects.filter(portfolio=portfolio).values_list("month", "hours")
+    ) == [(date(2026, 1, 1), D("50.0"))]

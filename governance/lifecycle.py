@@ -1,0 +1,76 @@
+"""Which lifecycle moves a portfolio rebalance may make, and where each one leads.
+
+The project lifecycle (DESIGN.md §3) is proposed → approved → active ↔ on hold → closed |
+cancelled. A rebalance defers, cancels or resumes projects:
+
+- defer puts an approved or active project on hold. A proposal is not started, so there is
+  nothing to hold: it is cancelled, or simply left below the cut line;
+- cancel ends any project that is not finished yet;
+- resume brings a project on hold back to active.
+
+Closed and cancelled projects are history: nothing moves them.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from projects.choices import LifecycleState as S
+
+
+class RebalanceAction(models.TextChoices):
+    KEEP = "keep", "Keep"
+    DEFER = "defer", "Defer"
+    CANCEL = "cancel", "Cancel"
+    RESUME = "resume", "Resume"
+
+
+# Projects a portfolio is still deciding about: they are ranked and may draw on the budget.
+LIVE_STATES: tuple[str, ...] = (S.PROPOSED, S.APPROVED, S.ACTIVE, S.ON_HOLD)
+# Live projects whose plan for the rest of the year draws on the envelope and on capacity.
+# A project on hold keeps what it has spent so far, but its remaining plan is released.
+DRAWING_STATES: frozenset[str] = frozenset({S.PROPOSED, S.APPROVED, S.ACTIVE})
+
+TARGET_STATE: dict[str, str] = {
+    RebalanceAction.DEFER: S.ON_HOLD,
+    RebalanceAction.CANCEL: S.CANCELLED,
+    RebalanceAction.RESUME: S.ACTIVE,
+}
+
+_ALLOWED_FROM: dict[str, frozenset[str]] = {
+    RebalanceAction.DEFER: frozenset({S.APPROVED, S.ACTIVE}),
+    RebalanceAction.CANCEL: frozenset({S.PROPOSED, S.APPROVED, S.ACTIVE, S.ON_HOLD}),
+    RebalanceAction.RESUME: frozenset({S.ON_HOLD}),
+}
+
+# Past tense, for messages and the audit reason.
+DONE: dict[str, str] = {
+    RebalanceAction.DEFER: "deferred (on hold)",
+    RebalanceAction.CANCEL: "cancelled",
+    RebalanceAction.RESUME: "resumed (active)",
+}
+
+
+def actions_for(state: str) -> list[str]:
+    """The actions offered for a project in `state`, "keep" first."""
+    return [RebalanceAction.KEEP] + [
+        action for action, states in _ALLOWED_FROM.items() if state in states
+    ]
+
+
+def refusal(state: str, action: str) -> str | None:
+    """Why `action` cannot be applied to a project in `state`; None when it can."""
+    if action not in _ALLOWED_FROM:
+        return f"“{action}” is not a rebalance action."
+    if state in _ALLOWED_FROM[action]:
+        return None
+    label = S(state).label.lower() if state in S.values else state
+    if state in (S.CLOSED, S.CANCELLED):
+        return f"The project is {label}: nothing can change its state any more."
+    if action == RebalanceAction.DEFER and state == S.PROPOSED:
+        return "A proposal has not started, so it cannot be put on hold: cancel it instead."
+    if action == RebalanceAction.DEFER:
+        return f"The project is already {label}."
+    if action == RebalanceAction.RESUME:
+        return f"Only a project on hold can be resumed; this one is {label}."
+    return f"A project that is {label} cannot be {DONE[action]}."

@@ -1,0 +1,1 @@
+"""Reads behind the prioritisation pages, each in a fixed number of queries."""

@@ -1,0 +1,1 @@
+"""Prioritisation pages: scoring criteria, project scores, ranking with what-if."""

@@ -1,0 +1,55 @@
+"""What the portfolio prioritisation pages share: loading the portfolio in scope, the
+portfolio's section links, and the fiscal year asked for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import BadRequest
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+
+from governance.access import may_steer, require_portfolio_reader
+from portfolio.models import Portfolio
+from portfolio.selectors import current_fiscal_year
+
+SECTIONS = (
+    ("overview", "Overview", "portfolio:detail"),
+    ("scores", "Scores", "governance:scores"),
+    ("ranking", "Ranking & what-if", "governance:ranking"),
+)
+
+
+def load_portfolio(request: HttpRequest, pk: int) -> Portfolio:
+    """The portfolio with its director, or 404 / 403 (a role and scope check)."""
+    portfolio = get_object_or_404(Portfolio.objects.select_related("director"), pk=pk)
+    require_portfolio_reader(request.user, portfolio)
+    return portfolio
+
+
+def portfolio_context(request: HttpRequest, portfolio: Portfolio, active: str) -> dict[str, Any]:
+    return {
+        "portfolio": portfolio,
+        "currency": portfolio.currency,
+        "can_steer": may_steer(request.user, portfolio),
+        "sections": [
+            {
+                "key": key,
+                "label": label,
+                "url": reverse(name, args=[portfolio.pk]),
+                "active": key == active,
+            }
+            for key, label, name in SECTIONS
+        ],
+    }
+
+
+def fiscal_year_from(request: HttpRequest) -> int:
+    """The `fy` asked for, or the current fiscal year; a malformed year is a precise 400."""
+    raw = request.GET.get("fy") or request.POST.get("fy") or ""
+    if not raw:
+        return current_fiscal_year()
+    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+        raise BadRequest("fy must be a fiscal year between 2000 and 2100.")
+    return int(raw)

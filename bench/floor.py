@@ -205,7 +205,8 @@ CROSS JOIN (
     ) series
 ) months
 CROSS JOIN (
-    -- Capacity demand: hours per portfolio, month and resource group of live projects.
+    -- Capacity demand: hours per portfolio, month and resource group of live projects (on
+    -- hold: only what was booked before the month of as_of).
     SELECT count(*), sum(hours)
     FROM (
         SELECT p.portfolio_id, a.month, r."group", sum(a.hours) AS hours
@@ -213,6 +214,7 @@ CROSS JOIN (
         JOIN projects_project p ON p.id = a.project_id
         JOIN portfolio_resource r ON r.id = a.resource_id
         WHERE p.state NOT IN ('cancelled', 'closed')
+          AND NOT (p.state = 'on_hold' AND a.month >= date_trunc('month', %(as_of)s::date))
         GROUP BY p.portfolio_id, a.month, r."group"
     ) booked
 ) demand

@@ -102,6 +102,8 @@ PHASE_KEYS: dict[str, tuple[str, ...]] = {
         "burst_edits_per_s",
         "burst_edit_errors",
         "burst_drain_s",
+        "burst_series_drain_s",
+        "burst_series_rebuilds",
         "burst_recomputes",
         "burst_recomputed_projects",
         "burst_recompute_mean_s",
@@ -395,6 +397,11 @@ def notes(r: dict[str, Any]) -> dict[str, str]:
         out["burst_drain_s"] = (
             f"a recompute run takes {r['burst_recompute_mean_s']:.2f} s on average; the last "
             "edit waits for the run in progress, then its own"
+        )
+    if have("burst_series_drain_s"):
+        out["burst_series_drain_s"] = (
+            "S-curve and demand series, rebuilt on a "
+            "debounce (projects.tasks.SERIES_DEBOUNCE_S) after the figures are current"
         )
     if have("burst_rows_differing"):
         rows = r["burst_rows_differing"]

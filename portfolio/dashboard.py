@@ -24,7 +24,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Count,
     F,
-    Max,
     Min,
     OuterRef,
     Q,
@@ -37,16 +36,15 @@ from portfolio.capacity import add_months, monthly_capacity
 from portfolio.models import Portfolio, PortfolioBudget, PortfolioDemand, PortfolioMonth, Resource
 from portfolio.selectors import current_fiscal_year
 from ppm.access import scope
-from projects.choices import LifecycleState
-from projects.metrics import EVM
+from projects.metrics import EVM, report_due_period_end
 from projects.models import Milestone, ProjectRollup, RollupState
 from projects.models.schedule import OPEN_AND_SLIPPING, slip_days
-from projects.selectors import IN_FLIGHT_STATES, RAGS, report_due_period_end
+from projects.selectors import IN_FLIGHT_STATES, RAGS
 
 ZERO = Decimal("0")
 TOP_SLIPS = 10
 ATTENTION_ROWS = 10
-BUBBLE_LIMIT = 200
+BUBBLE_LIMIT = 120
 # The heat map's window: last month, this month and the ten after it.
 CAPACITY_MONTHS_BEFORE = 1
 CAPACITY_MONTHS = 12
@@ -192,7 +190,7 @@ class Dashboard:
     attention: list[ProjectRollup]
     # Charts' data
     months: list[dict]
-    bubbles: list[ProjectRollup]
+    bubbles: list[BubbleRow]
     unscored: int
     capacity: CapacityGrid
 
@@ -284,37 +282,23 @@ def _freshness(selection: Selection) -> Freshness:
     )
 
 
-def _project_counts(ids: list[int], due: date) -> dict:
-    """Counts over the selection's project rollups, each with the predicate of the filter its
-    drill-down link uses (projects.selectors.filtered_projects)."""
-    live = Q(state__in=IN_FLIGHT_STATES)
-    counts = {
-        f"{dim}_{rag}": Count("pk", filter=live & Q(**{dim: rag}))
-        for dim, _label in DIMENSIONS
-        for rag in RAGS
-    }
-    counts.update(
-        {f"reported_{rag}": Count("pk", filter=live & Q(reported_rag=rag)) for rag in RAGS}
-    )
-    return ProjectRollup.objects.filter(portfolio_id__in=ids).aggregate(
-        **counts,
-        reported_none=Count("pk", filter=live & Q(reported_rag="")),
-        projects=Count("pk", filter=~Q(state=LifecycleState.CANCELLED)),
-        in_flight=Count("pk", filter=live),
-        projects_slipping=Count("pk", filter=live & Q(milestones_slipping__gt=0)),
-        worst_slip=Max("slip_days", filter=live),
-        projects_with_high_risks=Count("pk", filter=live & Q(high_risks__gt=0)),
-        cpi_below_one=Count("pk", filter=live & Q(cpi__lt=1)),
-        spi_below_one=Count("pk", filter=live & Q(spi__lt=1)),
-        overrunning=Count("pk", filter=live & Q(vac__lt=0)),
-        no_current_report=Count(
-            "pk",
-            filter=live
-            & (Q(last_report_period_end__isnull=True) | Q(last_report_period_end__lt=due)),
-        ),
-        unscored=Count("pk", filter=live & Q(priority_score__isnull=True)),
-        emv=Sum("emv", filter=~Q(state=LifecycleState.CANCELLED)),
-    )
+def _counts(rollups: list) -> dict:
+    """The drill-down counts of the selection: each portfolio rollup's `counts` (computed by
+    the engine with the predicates the project list filters on), summed; the worst slip is
+    the largest."""
+    total: dict = {f"{dim}_{rag}": 0 for dim, _label in DIMENSIONS for rag in RAGS}
+    total["worst_slip"] = None
+    for rollup in rollups:
+        for key, value in rollup.counts.items():
+            if isinstance(value, dict):
+                for rag, n in value.items():
+                    total[f"{key}_{rag}"] = total.get(f"{key}_{rag}", 0) + n
+            elif key == "worst_slip":
+                if value is not None and (total["worst_slip"] is None or value > total[key]):
+                    total[key] = value
+            else:
+                total[key] = total.get(key, 0) + value
+    return total
 
 
 def _top_slips(ids: list[int]) -> list[Milestone]:
@@ -373,24 +357,36 @@ def _months(ids: list[int], year: int) -> tuple[list[dict], dict[int, Decimal]]:
     return list(totals.values()), dict(year_plan)
 
 
-def _bubbles(ids: list[int]) -> list[ProjectRollup]:
-    """The largest in-flight, scored projects by budget (BUBBLE_LIMIT at most)."""
-    return list(
+@dataclass(frozen=True)
+class BubbleRow:
+    project_id: int
+    code: str
+    name: str
+    exposure: int
+    priority_score: Decimal
+    bac: Decimal
+    health_rag: str
+
+
+def _bubbles(ids: list[int]) -> list[BubbleRow]:
+    """The largest in-flight, scored projects by budget (BUBBLE_LIMIT at most), read in the
+    order of the partial index rollup_scored_by_bac_idx."""
+    rows = (
         ProjectRollup.objects.filter(
             portfolio_id__in=ids, state__in=IN_FLIGHT_STATES, priority_score__isnull=False
         )
-        .select_related("project")
-        .only(
+        .order_by("-bac", "pk")
+        .values_list(
             "project_id",
+            "project__code",
+            "project__name",
             "exposure",
             "priority_score",
             "bac",
             "health_rag",
-            "project__code",
-            "project__name",
-        )
-        .order_by("-bac", "pk")[:BUBBLE_LIMIT]
+        )[:BUBBLE_LIMIT]
     )
+    return [BubbleRow(*row) for row in rows]
 
 
 def _capacity(ids: list[int], today: date) -> CapacityGrid:
@@ -431,9 +427,8 @@ def portfolio_dashboard(*, selection: Selection, today: date | None = None) -> D
     ids = selection.ids
     year = current_fiscal_year(today)
     months, year_plan = _months(ids, year)
-    due = report_due_period_end(today)
-    counts = _project_counts(ids, due)
     rollups = [r for p in selection.portfolios if (r := _rollup(p)) is not None]
+    counts = _counts(rollups)
     emv: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for portfolio in selection.portfolios:
         if (rollup := _rollup(portfolio)) is not None:
@@ -443,10 +438,10 @@ def portfolio_dashboard(*, selection: Selection, today: date | None = None) -> D
         today=today,
         money=_money(selection, year, year_plan),
         freshness=_freshness(selection),
-        in_flight=counts["in_flight"],
-        projects=counts["projects"],
+        in_flight=sum(r.in_flight for r in rollups),
+        projects=sum(r.projects for r in rollups),
         milestones_slipping=sum(r.milestones_slipping for r in rollups),
-        projects_slipping=counts["projects_slipping"],
+        projects_slipping=counts.get("projects_slipping", 0),
         milestones_achieved=sum(r.milestones_achieved for r in rollups),
         milestones_on_time=sum(r.milestones_on_time for r in rollups),
         worst_slip_days=counts["worst_slip"],
@@ -455,21 +450,23 @@ def portfolio_dashboard(*, selection: Selection, today: date | None = None) -> D
         emv_by_currency=dict(emv),
         open_risks=sum(r.open_risks for r in rollups),
         high_risks=sum(r.high_risks for r in rollups),
-        projects_with_high_risks=counts["projects_with_high_risks"],
+        projects_with_high_risks=counts.get("projects_with_high_risks", 0),
         matrix=[
             MatrixRow(dim, label, [MatrixCell(rag, counts[f"{dim}_{rag}"]) for rag in RAGS])
             for dim, label in DIMENSIONS
         ],
-        reported=[MatrixCell(rag, counts[f"reported_{rag}"]) for rag in RAGS],
-        reported_none=counts["reported_none"],
-        cpi_below_one=counts["cpi_below_one"],
-        spi_below_one=counts["spi_below_one"],
-        overrunning=counts["overrunning"],
-        report_due=due,
-        no_current_report=counts["no_current_report"],
+        reported=[
+            MatrixCell(rag, sum(getattr(r, f"reported_{rag}") for r in rollups)) for rag in RAGS
+        ],
+        reported_none=sum(r.reported_none for r in rollups),
+        cpi_below_one=counts.get("cpi_below_one", 0),
+        spi_below_one=counts.get("spi_below_one", 0),
+        overrunning=counts.get("overrunning", 0),
+        report_due=report_due_period_end(today),
+        no_current_report=counts.get("no_current_report", 0),
         attention=_attention(ids),
         months=months,
         bubbles=_bubbles(ids),
-        unscored=counts["unscored"],
+        unscored=counts.get("unscored", 0),
         capacity=_capacity(ids, today),
     )

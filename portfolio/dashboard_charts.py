@@ -144,6 +144,8 @@ def bubble_chart(dashboard: Dashboard, *, chart_id: str = "risk-value") -> Bubbl
     weighted priority score (0–100), area = budget at completion, colour and centre shape =
     rule health. Top left (valuable, low risk) is where a director wants the big bubbles."""
     currency = dashboard.currency or ""
+    # One reverse() and a substitution, not one per bubble.
+    project_url = reverse("projects:detail", args=[0]).replace("/0/", "/{}/")
     bubbles = [
         Bubble(
             x=r.exposure,
@@ -151,12 +153,12 @@ def bubble_chart(dashboard: Dashboard, *, chart_id: str = "risk-value") -> Bubbl
             size=r.bac,
             category=r.health_rag,
             note=(
-                f"{r.project.code} {r.project.name}: priority {r.priority_score:.0f}, "
+                f"{r.code} {r.name}: priority {r.priority_score:.0f}, "
                 f"exposure {r.exposure}, BAC {short_money(r.bac, currency)}, "
                 f"health {r.health_rag}"
             ),
-            label=r.project.code if n < 8 else "",
-            href=reverse("projects:detail", args=[r.project_id]),
+            label=r.code if n < 8 else "",
+            href=project_url.format(r.project_id),
         )
         for n, r in enumerate(dashboard.bubbles)
     ]

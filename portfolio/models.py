@@ -264,6 +264,13 @@ class PortfolioRollup(models.Model):
     reported_amber = models.IntegerField()
     reported_red = models.IntegerField()
     reported_none = models.IntegerField()
+    counts = models.JSONField(
+        default=dict,
+        help_text="In-flight project counts behind the dashboard's drill-down links: per RAG "
+        "dimension {'green': n, 'amber': n, 'red': n}, and projects_slipping, worst_slip, "
+        "projects_with_high_risks, cpi_below_one, spi_below_one, overrunning, "
+        "no_current_report, unscored.",
+    )
     computed_at = models.DateTimeField()
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 ZERO = Decimal("0")
@@ -129,6 +129,12 @@ class EVM:
 
 
 # --- Schedule -----------------------------------------------------------------------------
+
+
+def report_due_period_end(today: date) -> date:
+    """The period end of the status report every in-flight project should have submitted by
+    `today`: reports are monthly, so last month's (its last day)."""
+    return today.replace(day=1) - timedelta(days=1)
 
 
 def milestone_slip_days(*, baseline: date, forecast: date, actual: date | None = None) -> int:

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portfolio.models import HealthPolicy
+from projects.metrics import report_due_period_end
 
 # One statement computes and upserts every target project's row. CTEs each aggregate one
 # source table once (GROUP BY project), joined to the targets.
@@ -214,15 +215,35 @@ sums AS (
            COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')
                             AND r.reported_rag = 'red') AS reported_red,
            COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')
-                            AND r.reported_rag = '') AS reported_none
-    FROM projects_projectrollup r JOIN touched t ON t.portfolio_id = r.portfolio_id
+                            AND r.reported_rag = '') AS reported_none,
+           -- What the dashboard's drill-down links count, each with the predicate of the
+           -- project-list filter it links to (projects.selectors.filtered_projects), over
+           -- the projects in flight.
+           jsonb_build_object(
+               'schedule_rag', {matrix_schedule}, 'cost_rag', {matrix_cost},
+               'scope_rag', {matrix_scope}, 'risk_rag', {matrix_risk},
+               'health_rag', {matrix_health},
+               'projects_slipping', COUNT(*) FILTER (WHERE live AND r.milestones_slipping > 0),
+               'worst_slip', MAX(r.slip_days) FILTER (WHERE live),
+               'projects_with_high_risks', COUNT(*) FILTER (WHERE live AND r.high_risks > 0),
+               'cpi_below_one', COUNT(*) FILTER (WHERE live AND r.cpi < 1),
+               'spi_below_one', COUNT(*) FILTER (WHERE live AND r.spi < 1),
+               'overrunning', COUNT(*) FILTER (WHERE live AND r.vac < 0),
+               'no_current_report', COUNT(*) FILTER (
+                   WHERE live AND (r.last_report_period_end IS NULL
+                                   OR r.last_report_period_end < %(report_due)s)),
+               'unscored', COUNT(*) FILTER (WHERE live AND r.priority_score IS NULL)
+           ) AS counts
+    FROM (SELECT *, state IN ('approved', 'active', 'on_hold') AS live
+          FROM projects_projectrollup) r
+    JOIN touched t ON t.portfolio_id = r.portfolio_id
     GROUP BY r.portfolio_id
 )
 INSERT INTO portfolio_portfoliorollup (
     portfolio_id, as_of, projects, in_flight, bac, pv, ev, ac, eac, cpi, spi,
     milestones_slipping, milestones_achieved, milestones_on_time, open_risks, high_risks,
     exposure, emv, health_green, health_amber, health_red, reported_green, reported_amber,
-    reported_red, reported_none, computed_at
+    reported_red, reported_none, counts, computed_at
 )
 SELECT portfolio_id, %(as_of)s, projects, in_flight, bac, pv, ev, ac,
        CASE WHEN ac = 0 OR ev = 0 THEN NULL ELSE ROUND(bac * ac / ev, 2) END,
@@ -230,7 +251,7 @@ SELECT portfolio_id, %(as_of)s, projects, in_flight, bac, pv, ev, ac,
        CASE WHEN pv = 0 THEN NULL ELSE ROUND(ev / pv, 4) END,
        slipping, achieved, on_time, open_risks, high_risks, exposure, emv, health_green,
        health_amber, health_red, reported_green, reported_amber, reported_red, reported_none,
-       %(now)s
+       counts, %(now)s
 FROM sums
 ON CONFLICT (portfolio_id) DO UPDATE SET
     as_of = EXCLUDED.as_of, projects = EXCLUDED.projects, in_flight = EXCLUDED.in_flight,
@@ -243,8 +264,26 @@ ON CONFLICT (portfolio_id) DO UPDATE SET
     health_green = EXCLUDED.health_green, health_amber = EXCLUDED.health_amber,
     health_red = EXCLUDED.health_red, reported_green = EXCLUDED.reported_green,
     reported_amber = EXCLUDED.reported_amber, reported_red = EXCLUDED.reported_red,
-    reported_none = EXCLUDED.reported_none, computed_at = EXCLUDED.computed_at
+    reported_none = EXCLUDED.reported_none, counts = EXCLUDED.counts,
+    computed_at = EXCLUDED.computed_at
 """
+
+
+def _rag_counts(field: str) -> str:
+    """{'green': n, 'amber': n, 'red': n} of in-flight projects by one RAG field, as SQL."""
+    pairs = ", ".join(
+        f"'{rag}', COUNT(*) FILTER (WHERE live AND r.{field} = '{rag}')"
+        for rag in ("green", "amber", "red")
+    )
+    return f"jsonb_build_object({pairs})"
+
+
+_PORTFOLIOS = _PORTFOLIOS.format(
+    **{
+        f"matrix_{name}": _rag_counts(f"{name}_rag")
+        for name in ("schedule", "cost", "scope", "risk", "health")
+    }
+)
 
 # The S-curve and demand series of the claimed portfolios (rollup_touched), rebuilt whole (a
 # portfolio has a few dozen months): delete, then insert from the source tables in one
@@ -411,6 +450,7 @@ def recompute(
         "ids": ids,
         "as_of": as_of,
         "now": timezone.now(),
+        "report_due": report_due_period_end(as_of),
         "cpi_amber": policy.cpi_amber,
         "cpi_red": policy.cpi_red,
         "spi_amber": policy.spi_amber,

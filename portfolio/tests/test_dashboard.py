@@ -198,8 +198,8 @@ def test_the_dashboard_runs_a_fixed_number_of_queries_whatever_the_size(
     for _ in range(size):
         build_portfolio(PortfolioFactory(director=director), pm, projects=size)
     recompute()
-    _dashboard_queries(client, director, django_assert_num_queries, 12)
-    _dashboard_queries(client, director, django_assert_num_queries, 12, portfolio=portfolio.pk)
+    _dashboard_queries(client, director, django_assert_num_queries, 11)
+    _dashboard_queries(client, director, django_assert_num_queries, 11, portfolio=portfolio.pk)
 
 
 # --- Who sees what -------------------------------------------------------------------------

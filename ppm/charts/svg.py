@@ -11,10 +11,10 @@ from data is escaped; colours and ids are checked against strict patterns before
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from functools import singledispatch
-from xml.sax.saxutils import escape
 
 from ppm.charts.model import Chart
 from ppm.charts.palette import GRID, INK, MUTED, darken
@@ -35,14 +35,40 @@ _SAFE_HREF = re.compile(r"(?:/(?![/\\])|\?)[^\\\s\x00-\x1f\x7f]*")
 # --- Escaping and small helpers ---------------------------------------------------------------
 
 
+# Most values (numbers, colours, ids, path data) need no escaping: one regex search finds the
+# few that do. A chart of a few hundred marks writes tens of thousands of attributes, and
+# escaping each unconditionally was most of the time a dashboard spent drawing.
+_TEXT_SPECIAL = re.compile(r"[&<>]")
+_ATTR_SPECIAL = re.compile(r"[&<>\"']")
+
+
 def _text(value: object) -> str:
     """Text content, escaped (&, <, >)."""
-    return escape(str(value))
+    text = str(value)
+    if _TEXT_SPECIAL.search(text) is None:
+        return text
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _attr(value: object) -> str:
     """An attribute value, escaped for a double-quoted attribute."""
-    return escape(str(value), {'"': "&quot;", "'": "&#39;"})
+    text = str(value)
+    if _ATTR_SPECIAL.search(text) is None:
+        return text
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#39;")
+    )
+
+
+@functools.cache
+def _attr_name(name: str) -> str:
+    """A Python keyword argument as an SVG attribute name: class_ → class, stroke_width →
+    stroke-width."""
+    return name.rstrip("_").replace("_", "-")
 
 
 def num(value: float) -> str:
@@ -118,10 +144,13 @@ def _attrs(attrs: dict[str, object]) -> str:
     for name, value in attrs.items():
         if value is None or value is False:
             continue
-        key = name.rstrip("_").replace("_", "-")
         if isinstance(value, float):
-            value = num(value)
-        out.append(f' {key}="{_attr(value)}"')
+            text = num(value)  # digits, a sign and a point: nothing to escape
+        elif isinstance(value, int):
+            text = str(value)
+        else:
+            text = _attr(value)
+        out.append(f' {_attr_name(name)}="{text}"')
     return "".join(out)
 
 

@@ -5,14 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects', '0007_dashboard_series'),
+        ("projects", "0007_dashboard_series"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='milestone',
-            index=models.Index(models.OrderBy(projects.models.schedule.SlipDays(), descending=True), condition=models.Q(('actual_date__isnull', True), ('forecast_date__gt', models.F('baseline_date'))), name='milestone_open_slip_idx'),
+            model_name="milestone",
+            index=models.Index(
+                models.OrderBy(projects.models.schedule.SlipDays(), descending=True),
+                condition=models.Q(
+                    ("actual_date__isnull", True), ("forecast_date__gt", models.F("baseline_date"))
+                ),
+                name="milestone_open_slip_idx",
+            ),
         ),
     ]

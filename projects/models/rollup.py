@@ -38,6 +38,11 @@ class RollupState(models.Model):
         return self.requested > self.computed
 
 
+# Lifecycle states "in flight" (projects.selectors.IN_FLIGHT_STATES), as the partial indexes
+# below must spell them.
+IN_FLIGHT = ["approved", "active", "on_hold"]
+
+
 def _money(**kwargs) -> models.DecimalField:
     return models.DecimalField(max_digits=18, decimal_places=2, **kwargs)
 
@@ -107,6 +112,18 @@ class ProjectRollup(models.Model):
             models.Index(fields=["portfolio", "spi"]),
             models.Index(fields=["portfolio", "slip_days"]),
             models.Index(fields=["portfolio", "exposure"]),
+            # The dashboard's top-N reads: the largest scored projects in flight (bubble
+            # chart) and the red ones by slip (needs attention), served in index order.
+            models.Index(
+                models.F("bac").desc(),
+                name="rollup_scored_by_bac_idx",
+                condition=models.Q(state__in=IN_FLIGHT, priority_score__isnull=False),
+            ),
+            models.Index(
+                models.F("slip_days").desc(nulls_last=True),
+                name="rollup_red_by_slip_idx",
+                condition=models.Q(state__in=IN_FLIGHT, health_rag="red"),
+            ),
         ]
 
     def __str__(self) -> str:

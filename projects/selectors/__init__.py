@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -37,7 +36,7 @@ from projects.choices import (
     RaidStatus,
     ReportState,
 )
-from projects.metrics import milestone_slip_days
+from projects.metrics import milestone_slip_days, report_due_period_end
 from projects.models import ChangeRequest, CostLine, Issue, Milestone, Project, Risk, StatusReport
 
 PAGE_SIZE = 50
@@ -110,12 +109,6 @@ DIMENSION_FILTERS = {
     "risk": ("risk_rag", "Risk"),
     "rule": ("health_rag", "Rule health"),
 }
-
-
-def report_due_period_end(today: date) -> date:
-    """The period end of the status report every in-flight project should have submitted by
-    `today`: reports are monthly, so last month's (its last day)."""
-    return today.replace(day=1) - timedelta(days=1)
 
 
 @dataclass(frozen=True)

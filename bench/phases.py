@@ -398,7 +398,9 @@ def measure_burst(
         shares[slot % threads].extend(plan)
     worker.reset_stats()
     wait_until_fresh(timeout=drain_timeout, worker=worker)
+    wait_until_series_fresh(timeout=drain_timeout, worker=worker)
     worker.wait_idle(RECOMPUTE_STALE, timeout=60, settle=0.2)
+    worker.wait_idle(REBUILD_SERIES, timeout=60, settle=0.2)
     worker.reset_stats()
 
     outs: list[dict[str, Any]] = [{} for _ in shares]

@@ -265,7 +265,8 @@ class BenchWorker:
             now = time.monotonic()
             started = counts.get(f"{task}:started", 0)
             finished = counts.get(f"{task}:finished", 0)
-            if started == finished and (started, finished) == last:
+            # finished > started: a run that began before the last reset_stats() ended since.
+            if started <= finished and (started, finished) == last:
                 quiet_since = quiet_since or now
                 if now - quiet_since >= settle:
                     return

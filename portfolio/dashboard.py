@@ -340,7 +340,8 @@ def _months(ids: list[int], year: int) -> tuple[list[dict], dict[int, Decimal]]:
     """
     rows = PortfolioMonth.objects.filter(portfolio_id__in=ids).order_by("month", "portfolio_id")
     totals: dict[date, dict] = {}
-    earned: dict[int, Decimal] = {}
+    earned: dict[int, Decimal] = {}  # each portfolio's latest cumulative EV
+    earned_total = ZERO
     year_plan: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for row in rows.values_list("portfolio_id", "month", "planned", "actual", "forecast", "ev"):
         portfolio_id, month, planned, actual, forecast, ev = row
@@ -350,8 +351,9 @@ def _months(ids: list[int], year: int) -> tuple[list[dict], dict[int, Decimal]]:
         total["planned"] += planned
         total["actual"] += actual
         total["forecast"] += forecast
+        earned_total += ev - earned.get(portfolio_id, ZERO)
         earned[portfolio_id] = ev
-        total["ev"] = sum(earned.values(), ZERO)
+        total["ev"] = earned_total
         if month.year == year:
             year_plan[portfolio_id] += planned
     return list(totals.values()), dict(year_plan)

@@ -103,6 +103,12 @@ if env_bool("DB_POOL", True):
         "max_size": env_int("DB_POOL_MAX_SIZE", 8),
         "timeout": env_int("DB_POOL_TIMEOUT", 10),
     }
+# PostgreSQL's JIT compiles a query once its estimated cost crosses jit_above_cost: right for
+# long analytic queries, wrong for a web request. On rollup tables whose statistics lag their
+# rewrites, a 5-row portfolio query was estimated costly enough to spend 34 ms compiling
+# (bench/README.md); the app's sessions run without it. DB_JIT=true restores the default.
+if not env_bool("DB_JIT", False):
+    DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -294,3 +294,19 @@ def test_the_cross_portfolio_list_holds_only_the_readers_projects(
     assert other_project.code not in page
     client.force_login(pm)
     assert client.get(url).status_code == 403
+
+
+def test_a_phone_gets_its_own_drawings_on_request_and_a_desktop_never_pays_for_them(
+    client, director, built
+):
+    client.force_login(director)
+    page = client.get(URL, {"portfolio": built.pk}).content.decode()
+    assert page.count("<svg") == 3  # the wide drawings only
+    assert 'hx-trigger="intersect once"' in page
+
+    fragment = client.get(
+        URL, {"portfolio": built.pk, "charts": "compact"}, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert fragment.count("<svg") == 3
+    assert fragment.count('hx-swap-oob="innerHTML"') == 2
+    assert "-compact" in fragment and "<html" not in fragment

@@ -16,7 +16,7 @@ from projects import services
 from projects.models import ProjectRollup, Risk, RollupState
 from projects.rollups import recompute
 from projects.services.costs import CellKey, cost_cell_set
-from projects.tasks import SCHEDULED_KEY, SERIES_DEBOUNCE_S, recompute_stale
+from projects.tasks import SCHEDULED_KEY, SERIES_DEBOUNCE_S, SERIES_KEY, recompute_stale
 from projects.tests.factories import CostLineFactory, ProjectFactory, RiskFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,6 +36,16 @@ def wait_until_nothing_is_stale(timeout: float = 30) -> None:
     while RollupState.objects.filter(stale_since__isnull=False).exists():
         assert time.monotonic() < deadline, "rollups still stale"
         time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_requests():
+    """Start from an empty queue and no pending-request keys: an edit made by an earlier test
+    with no worker running (a browser test, say) leaves both behind, and a worker started
+    here would take that message and the key would swallow this test's first request."""
+    app.control.purge()
+    cache.delete_many([SCHEDULED_KEY, SERIES_KEY])
+    yield
 
 
 @pytest.fixture
@@ -122,7 +132,8 @@ def test_a_burst_of_edits_coalesces_into_few_recomputes(
     wait_until_nothing_is_stale()
 
     assert edits == 240
-    assert 1 <= runs["n"] < edits / 4, runs["n"]
+    # Coalesced: far fewer runs than edits (the equality below shows the work was done).
+    assert runs["n"] < edits / 4, runs["n"]
     pipeline = rollups()
     recompute()
     assert pipeline == rollups()

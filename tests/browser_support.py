@@ -23,3 +23,20 @@ def person(username: str, first: str, last: str, *roles: Role) -> User:
     for role in roles:
         user.groups.add(Group.objects.get(name=role.value))
     return user
+
+
+def sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the login form as a person would (any earlier session dropped)."""
+    page.context.clear_cookies()
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("networkidle")
+
+
+def shoot(page, name: str) -> None:
+    """A full-page screenshot into docs/screenshots/<name>.png once the page is idle."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

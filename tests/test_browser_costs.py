@@ -22,7 +22,7 @@ from projects.choices import CostCategory, ExpenseType
 from projects.models import CostLine, Project
 from projects.selectors.costs import months_between
 from projects.tests.factories import ProjectFactory
-from tests.browser_support import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, person
+from tests.browser_support import DESKTOP, PHONE, SCREENSHOTS, person, sign_in
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -78,14 +78,6 @@ def office(transactional_db):
             )
     CostLine.objects.bulk_create(lines)
     return {"project": project, "year": year, "ana": ana, "director": director}
-
-
-def sign_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state("networkidle")
 
 
 def open_grid(page, base_url: str, project: Project) -> None:

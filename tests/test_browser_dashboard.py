@@ -19,7 +19,7 @@ from django.utils import timezone
 from portfolio.models import Portfolio
 from projects.models import ProjectRollup, RollupState
 from projects.rollups import rebuild_series, recompute
-from tests.browser_support import DESKTOP, PHONE, SCREENSHOTS
+from tests.browser_support import DESKTOP, PHONE, SCREENSHOTS, sign_in
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -35,14 +35,6 @@ def demo(transactional_db):
     return Portfolio.objects.filter(director__username="director").order_by("name")
 
 
-def sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("demo")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state("networkidle")
-
-
 def open_dashboard(page, base: str, query: str = "") -> None:
     page.goto(f"{base}/portfolios/dashboard/{query}")
     page.get_by_test_id("dashboard").wait_for()
@@ -53,7 +45,7 @@ def test_a_director_reads_the_charts_and_drills_from_a_tile_to_its_projects(
 ):
     page = browser.new_context(viewport=DESKTOP).new_page()
     base = live_server.url
-    sign_in(page, base, "director")
+    sign_in(page, base, "director", "demo")
     open_dashboard(page, base)
 
     # Every chart is drawn: the S-curve's lines, a bubble per scored project, a heat-map cell
@@ -98,7 +90,7 @@ def test_a_director_reads_the_charts_and_drills_from_a_tile_to_its_projects(
 def test_a_stale_figure_says_so_and_refreshes_itself_when_recomputed(browser, live_server, demo):
     page = browser.new_context(viewport=DESKTOP).new_page()
     base = live_server.url
-    sign_in(page, base, "director")
+    sign_in(page, base, "director", "demo")
     rollup = ProjectRollup.objects.filter(portfolio__in=demo).first()
     RollupState.objects.filter(project_id=rollup.project_id).update(
         requested=99, stale_since=timezone.now()
@@ -120,7 +112,7 @@ def test_screenshots_of_the_dashboard(browser, live_server, demo, size, viewport
     extra = {"is_mobile": True, "has_touch": True} if size == "phone" else {}
     page = browser.new_context(viewport=viewport, **extra).new_page()
     base = live_server.url
-    sign_in(page, base, "director")
+    sign_in(page, base, "director", "demo")
     open_dashboard(page, base)
     if size == "phone":  # the phone drawings arrive together once the first one's box shows
         page.locator("#s-curve-compact").scroll_into_view_if_needed()

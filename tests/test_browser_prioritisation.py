@@ -26,7 +26,7 @@ from ppm.audit import history_for
 from ppm.roles import Role
 from projects.models import Allocation, CostLine, Project, ProjectScore
 from projects.tests.factories import ProjectFactory
-from tests.browser_support import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, person
+from tests.browser_support import DESKTOP, PHONE, SCREENSHOTS, person, shoot, sign_in
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -155,21 +155,6 @@ def office(transactional_db):
         "pmo": pia,
         "criteria": criteria,
     }
-
-
-def sign_in(page, base_url: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state("networkidle")
-
-
-def shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_load_state("networkidle")
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def ranking_rows(page) -> list[str]:

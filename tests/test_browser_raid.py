@@ -22,7 +22,7 @@ from projects import services
 from projects.choices import ChangeRequestState, RaidStatus
 from projects.models import Assumption, ChangeRequest, Dependency, Issue, LessonLearned, Project
 from projects.tests.factories import MilestoneFactory, ProjectFactory, RiskFactory
-from tests.browser_support import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, person
+from tests.browser_support import DESKTOP, PHONE, SCREENSHOTS, person, shoot, sign_in
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -233,21 +233,6 @@ def office(transactional_db):
             recorded_by=project.manager,
         )
     return {"director": director, "ana": ana, "erp": erp, "crm": crm, "intranet": intranet}
-
-
-def sign_in(page, base_url: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state("networkidle")
-
-
-def shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_load_state("networkidle")
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def heat_count(page, p: int, i: int) -> str:

@@ -28,7 +28,7 @@ from projects.tests.factories import (
     RiskFactory,
     StatusReportFactory,
 )
-from tests.browser_support import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, person
+from tests.browser_support import DESKTOP, PHONE, SCREENSHOTS, person, sign_in
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -157,14 +157,6 @@ def workspace(transactional_db):
         "last_month": last_month,
         "milestones": milestones,
     }
-
-
-def sign_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state("networkidle")
 
 
 def shoot(page, name: str) -> None:

@@ -54,3 +54,17 @@ def test_the_lock_holds_each_pyproject_pin_at_the_same_version(lock, groups):
     drift = {name: pair for name, pair in drift.items() if pair[0] != pair[1]}
 
     assert drift == {}, f"{lock} is stale (pyproject, lock): run `make lock`"
+
+
+def test_no_template_comment_spans_lines():
+    """Django's {# … #} ends at the line's end: one spread over lines is printed on the page
+    (the filter bar once showed its own comment). Longer notes use {% comment %}."""
+    templates = ROOT / "templates"
+    spread = [
+        f"{path.relative_to(templates)}:{text[: match.start()].count(chr(10)) + 1}"
+        for path in sorted(templates.rglob("*.html"))
+        for text in [path.read_text()]
+        for match in re.finditer(r"\{#(.*?)#\}", text, re.S)
+        if "\n" in match.group(1)
+    ]
+    assert not spread, spread

@@ -7,7 +7,7 @@ import time
 from decimal import Decimal
 
 import pytest
-from celery.signals import task_postrun
+from celery.signals import task_prerun
 from django.core.cache import cache
 
 from portfolio.models import PortfolioMonth, PortfolioSeriesState
@@ -58,16 +58,17 @@ def portfolio_of_projects(pm):
 
 @pytest.fixture
 def runs():
-    """Count recompute_stale executions in this process's worker."""
+    """Count recompute_stale runs in this process's worker, as they start: a run's figures are
+    committed before it returns, so a count taken at its end could still be missing it."""
     counter = {"n": 0}
 
     def count(sender=None, **kwargs):
         if sender is not None and sender.name == "projects.recompute_stale":
             counter["n"] += 1
 
-    task_postrun.connect(count, weak=False)
+    task_prerun.connect(count, weak=False)
     yield counter
-    task_postrun.disconnect(count)
+    task_prerun.disconnect(count)
 
 
 def test_edits_made_while_the_worker_is_down_converge_once_it_starts(
@@ -132,8 +133,7 @@ def test_a_burst_of_edits_coalesces_into_few_recomputes(
     wait_until_nothing_is_stale()
 
     assert edits == 240
-    # Coalesced: far fewer runs than edits (the equality below shows the work was done).
-    assert runs["n"] < edits / 4, runs["n"]
+    assert 1 <= runs["n"] < edits / 4, runs["n"]
     pipeline = rollups()
     recompute()
     assert pipeline == rollups()
@@ -183,7 +183,7 @@ def test_the_s_curve_follows_a_burst_of_cost_edits_in_one_debounced_rebuild(pm, 
         if sender is not None and sender.name == "projects.rebuild_stale_series":
             rebuilds["n"] += 1
 
-    task_postrun.connect(count, weak=False)
+    task_prerun.connect(count, weak=False)
     try:
         key = CellKey(line.month, line.expense_type, line.category)
         version = line.version
@@ -204,7 +204,7 @@ def test_the_s_curve_follows_a_burst_of_cost_edits_in_one_debounced_rebuild(pm, 
             assert time.monotonic() < deadline, "series still stale"
             time.sleep(0.05)
     finally:
-        task_postrun.disconnect(count)
+        task_prerun.disconnect(count)
 
     assert series(project.portfolio_id)[0][1] == Decimal("120.00")
     assert 1 <= rebuilds["n"] <= 3, rebuilds["n"]

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,10 +14,9 @@ from portfolio.dashboard import portfolio_dashboard, select_portfolios
 from portfolio.dashboard_charts import bubble_chart, capacity_heatmap, s_curve
 from portfolio.models import Portfolio
 from portfolio.selectors import HIGH_RISK_SCORE, portfolio_summaries
-from ppm.access import require_view, scope
+from ppm.access import require_portfolio_reader, require_view, scope
 from ppm.charts import compact, render_svg
 from ppm.htmx import HtmxHttpRequest, render_page
-from ppm.roles import Role, has_role
 from projects.choices import Category, LifecycleState
 from projects.models import Project
 from projects.selectors import (
@@ -28,19 +26,12 @@ from projects.selectors import (
     project_table,
 )
 
-PORTFOLIO_ROLES = (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)
-
-
-def _require_portfolio_role(request: HttpRequest) -> None:
-    if not has_role(request.user, *PORTFOLIO_ROLES):
-        raise PermissionDenied("Portfolios are for directors, PMO and executives.")
-
 
 @require_GET
 @login_required
 def portfolio_list(request: HtmxHttpRequest) -> HttpResponse:
     """Every portfolio the user may see, with its health, money and risk at a glance."""
-    _require_portfolio_role(request)
+    require_portfolio_reader(request.user)
     summaries = portfolio_summaries(user=request.user)
     return render(
         request,
@@ -57,7 +48,7 @@ def portfolio_list(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def portfolio_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """One portfolio: its figures and its projects (filter, sort and page on the server)."""
-    _require_portfolio_role(request)
+    require_portfolio_reader(request.user)
     portfolio = get_object_or_404(Portfolio, pk=pk)
     require_view(request.user, portfolio)
     (summary,) = portfolio_summaries(user=request.user, pk=portfolio.pk)
@@ -106,7 +97,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     Read-only for every role; reads rollup tables only, in a fixed number of queries. While
     any figure is being recomputed the body polls itself (htmx) until it is current.
     """
-    _require_portfolio_role(request)
+    require_portfolio_reader(request.user)
     raw = request.GET.get("portfolio", "")
     selection = select_portfolios(
         user=request.user, portfolio_id=int(raw) if raw.isdigit() else None
@@ -149,7 +140,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 def project_list(request: HtmxHttpRequest) -> HttpResponse:
     """Every project the user may see across portfolios, filtered as a dashboard tile asked
     (the drill-down target of "all my portfolios")."""
-    _require_portfolio_role(request)
+    require_portfolio_reader(request.user)
     projects = scope(Project.objects.all(), request.user)
     params = ProjectListParams.from_query(request.GET)
     return render_page(

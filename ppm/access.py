@@ -95,6 +95,9 @@ def can_change(user: User, obj: models.Model) -> bool:
     q = _scope_q(user, type(obj), write=True)
     if q is None:
         return True
+    if _paths(type(obj))[0] == "":
+        # A portfolio itself: its director is on the row in hand, no query needed.
+        return has_role(user, Role.DIRECTOR) and obj.director_id == user.pk
     return type(obj)._default_manager.filter(q, pk=obj.pk).exists()
 
 
@@ -106,3 +109,16 @@ def require_view(user: User, obj: models.Model) -> None:
 def require_change(user: User, obj: models.Model) -> None:
     if not can_change(user, obj):
         raise PermissionDenied("You may not change this item.")
+
+
+# Roles that read portfolio pages (dashboard, lists, prioritisation); project managers work
+# on their projects instead.
+PORTFOLIO_ROLES = (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)
+
+
+def require_portfolio_reader(user: User, portfolio: models.Model | None = None) -> None:
+    """403 unless `user` holds a portfolio role (and may see `portfolio`, when given)."""
+    if not has_role(user, *PORTFOLIO_ROLES):
+        raise PermissionDenied("Portfolios are for directors, PMO and executives.")
+    if portfolio is not None:
+        require_view(user, portfolio)

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from governance.access import may_steer
 from governance.lifecycle import DONE, TARGET_STATE, RebalanceAction, refusal
 from portfolio.models import Portfolio
+from ppm.access import can_change
 from ppm.audit import acting_as
 from projects.models import Project
 from projects.services.common import ConflictError, DomainError, mark_rollup_stale, save_versioned
@@ -71,7 +71,7 @@ def portfolio_rebalance(
     portfolio or moves the lifecycle forbids) or RebalanceConflict (a project changed since
     its version was read). Marks the moved projects' rollups stale.
     """
-    if not may_steer(by, portfolio):
+    if not can_change(by, portfolio):
         raise DomainError("Only the portfolio's director or the PMO rebalances it.")
     moves = [c for c in changes if c.action != RebalanceAction.KEEP]
     if not moves:

@@ -14,10 +14,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from governance.access import may_steer
 from governance.lifecycle import LIVE_STATES
 from governance.scoring import ScoreFacts, stamp
 from portfolio.models import ScoringCriterion
+from ppm.access import can_change
 from ppm.audit import acting_as
 from projects.models import Project, ProjectScore
 from projects.services.common import DomainError, mark_rollup_stale
@@ -131,7 +131,7 @@ def project_scores_set(
     criteria not in `scores` are left as they are. Marks the project's rollup stale, since
     its priority score changes.
     """
-    if not may_steer(by, project.portfolio):
+    if not can_change(by, project.portfolio):
         raise DomainError("Only the portfolio's director or the PMO scores its projects.")
     criteria = {c.pk: c for c in ScoringCriterion.objects.filter(active=True)}
     wanted = _validate(scores, criteria)

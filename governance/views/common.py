@@ -10,9 +10,9 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from governance.access import may_steer, require_portfolio_reader
 from portfolio.models import Portfolio
 from portfolio.selectors import current_fiscal_year
+from ppm.access import can_change, require_portfolio_reader
 
 SECTIONS = (
     ("overview", "Overview", "portfolio:detail"),
@@ -32,7 +32,7 @@ def portfolio_context(request: HttpRequest, portfolio: Portfolio, active: str) -
     return {
         "portfolio": portfolio,
         "currency": portfolio.currency,
-        "can_steer": may_steer(request.user, portfolio),
+        "can_steer": can_change(request.user, portfolio),
         "sections": [
             {
                 "key": key,

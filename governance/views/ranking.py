@@ -16,7 +16,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from governance.access import may_steer
 from governance.forms import ApplyForm
 from governance.lifecycle import DONE, RebalanceAction
 from governance.selectors.ranking import (
@@ -34,6 +33,7 @@ from governance.services import (
 from governance.views.common import fiscal_year_from, load_portfolio, portfolio_context
 from portfolio.models import Portfolio
 from portfolio.selectors import current_fiscal_year
+from ppm.access import can_change
 from ppm.htmx import HtmxHttpRequest, render_page
 from projects.services import ConflictError, DomainError
 
@@ -94,7 +94,7 @@ def _changes_from(post) -> list[RebalanceChange]:
 def ranking_apply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """GET: what applying the what-if will change, with a reason to give. POST: apply it."""
     portfolio = load_portfolio(request, pk)
-    if not may_steer(request.user, portfolio):
+    if not can_change(request.user, portfolio):
         raise PermissionDenied("Only the portfolio's director or the PMO rebalances it.")
     fiscal_year = fiscal_year_from(request)
     source = request.POST if request.method == "POST" else request.GET

@@ -18,7 +18,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from governance.access import may_steer
 from governance.forms import ScoreRowForm
 from governance.lifecycle import LIVE_STATES
 from governance.selectors.scores import SHOW_CHOICES, active_criteria, score_grid, score_row
@@ -26,6 +25,7 @@ from governance.services import ScoresChanged, project_scores_set
 from governance.services.scores import MAX_COMMENT
 from governance.views.common import load_portfolio, portfolio_context
 from portfolio.models import Portfolio
+from ppm.access import can_change
 from ppm.htmx import HtmxHttpRequest, render_page, wants_fragment
 from projects.models import Project
 from projects.services import DomainError
@@ -62,7 +62,7 @@ def _page(
         **portfolio_context(request, portfolio, "scores"),
         "grid": grid,
         "forms": forms,
-        "can_edit": may_steer(request.user, portfolio),
+        "can_edit": can_change(request.user, portfolio),
         "show_choices": SHOW_CHOICES,
         "conflict": conflict,
         "conflict_project": posted.row.project.pk if conflict and posted else None,
@@ -137,7 +137,7 @@ def scores(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     portfolio = load_portfolio(request, pk)
     if request.method == "GET":
         return _page(request, portfolio)
-    if not may_steer(request.user, portfolio):
+    if not can_change(request.user, portfolio):
         raise PermissionDenied("Only the portfolio's director or the PMO scores its projects.")
     project = _posted_project(request, portfolio)
     criteria = active_criteria()

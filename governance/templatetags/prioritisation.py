@@ -6,6 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 
+from ppm.templatetags.conductor import format_signed
+
 register = template.Library()
 
 MINUS = "−"
@@ -22,23 +24,13 @@ def neg(value):
 @register.filter
 def signed(value) -> str:
     """A count with its sign: '+2', '−1', '0'."""
-    number = int(value or 0)
-    if number > 0:
-        return f"+{number}"
-    if number < 0:
-        return f"{MINUS}{-number}"
-    return "0"
+    return format_signed(int(value or 0))
 
 
 @register.filter
 def signed_hours(value) -> str:
     """A change in hours with its sign: '+40 h', '−100 h', '0 h'."""
-    number = Decimal(value or 0).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
-    if number > 0:
-        return f"+{number:,} h"
-    if number < 0:
-        return f"{MINUS}{-number:,} h"
-    return "0 h"
+    return format_signed(Decimal(value or 0).quantize(Decimal("1"), rounding=ROUND_HALF_UP), " h")
 
 
 @register.filter

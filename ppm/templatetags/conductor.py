@@ -89,17 +89,20 @@ def percent(value, places: int = 0) -> str:
     return f"{MINUS}{text}" if number < 0 else text
 
 
+def format_signed(number, unit: str = "") -> str:
+    """A change with its sign and thousands separators: '+1,240 h', '−3 d', '0'."""
+    text = f"{abs(number):,}{unit}"
+    if number > 0:
+        return f"+{text}"
+    return f"{MINUS}{text}" if number < 0 else text
+
+
 @register.filter
 def signed_days(value) -> str:
     """Slip in days with its sign: '+12 d', '−3 d', '0 d'; '—' when unknown."""
     if value is None or value == "":
         return DASH
-    days = int(value)
-    if days > 0:
-        return f"+{days} d"
-    if days < 0:
-        return f"{MINUS}{-days} d"
-    return "0 d"
+    return format_signed(int(value), " d")
 
 
 # --- Badges -------------------------------------------------------------------------------

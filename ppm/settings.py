@@ -206,7 +206,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security: strict unless DEBUG; HTTPS settings can be relaxed behind a TLS-terminating proxy.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Health probes come from inside the deployment over plain HTTP (a container's own check).
+SECURE_REDIRECT_EXEMPT = [r"^healthz(?:/(?:live|ready|worker))?$"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
@@ -217,6 +218,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Health checks (/healthz…): who sees the details, and how long a worker answer is reused.
+# Empty: only staff sessions see which check failed and why.
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN", "")
+HEALTHZ_WORKER_CACHE_SECONDS = env_int("HEALTHZ_WORKER_CACHE_SECONDS", 5)
+if HEALTHZ_WORKER_CACHE_SECONDS < 1:
+    raise ImproperlyConfigured("HEALTHZ_WORKER_CACHE_SECONDS must be at least 1.")
 
 # --- API.
 REST_FRAMEWORK = {

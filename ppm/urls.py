@@ -7,6 +7,9 @@ from ppm.accounts import urls as account_urls
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/live", views.healthz_live, name="healthz-live"),
+    path("healthz/ready", views.healthz_ready, name="healthz-ready"),
+    path("healthz/worker", views.healthz_worker, name="healthz-worker"),
     path("accounts/", include(account_urls)),
     path("portfolios/", include("portfolio.urls")),
     path("projects/", include("projects.urls")),

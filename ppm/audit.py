@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -19,6 +19,8 @@ import pghistory
 from django.contrib.auth import get_user_model
 from django.db import models
 from pghistory.models import Events
+
+from ppm.audit_trackers import BASELINE_LABEL
 
 # Bookkeeping columns whose changes say nothing to a reader of the history.
 _HIDDEN_FIELDS = {"version", "updated_at", "created_at"}
@@ -62,16 +64,29 @@ class AuditEntry:
     user_name: str
     reason: str
     changes: dict[str, tuple[object, object]]
+    # False for the first recorded change of a row whose earlier state the trail never saw
+    # (recorded before baseline snapshots existed): what changed is then unknown.
+    before_known: bool = True
+    data: dict[str, object] = field(default_factory=dict)  # the row as this event left it
 
 
 def history_for(*objs: models.Model, limit: int = 100) -> list[AuditEntry]:
     """Audit entries of the given objects, newest first, in two queries."""
-    events = list(Events.objects.tracks(*objs).order_by("-pgh_created_at", "-pgh_id")[:limit])
+    events = list(
+        Events.objects.tracks(*objs)
+        .exclude(pgh_label=BASELINE_LABEL)
+        .order_by("-pgh_created_at", "-pgh_id")[:limit]
+    )
     return entries_from_events(events)
 
 
 def entries_from_events(events: list[Events]) -> list[AuditEntry]:
-    """Turn pghistory events into audit entries, resolving every acting user in one query."""
+    """Turn pghistory events into audit entries, resolving every acting user in one query.
+
+    Baseline snapshots (ppm.audit_trackers) are not changes: they only give the next update
+    something to compare with, and are left out.
+    """
+    events = [event for event in events if event.pgh_label != BASELINE_LABEL]
     user_ids = {(event.pgh_context or {}).get("user") for event in events} - {None}
     users = {
         user.pk: (user.get_full_name() or user.get_username())
@@ -82,7 +97,7 @@ def entries_from_events(events: list[Events]) -> list[AuditEntry]:
         context = event.pgh_context or {}
         diff = event.pgh_diff or {}
         changes = {
-            field: (pair[0], pair[1]) for field, pair in diff.items() if field not in _HIDDEN_FIELDS
+            name: (pair[0], pair[1]) for name, pair in diff.items() if name not in _HIDDEN_FIELDS
         }
         user_id = context.get("user")
         entries.append(
@@ -95,6 +110,10 @@ def entries_from_events(events: list[Events]) -> list[AuditEntry]:
                 user_name=users.get(user_id, "system"),
                 reason=context.get("reason", ""),
                 changes=changes,
+                # An update always changes a tracked column, so no diff means no earlier
+                # snapshot to compare with.
+                before_known=not (event.pgh_label == "update" and event.pgh_diff is None),
+                data=event.pgh_data or {},
             )
         )
     return entries

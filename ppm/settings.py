@@ -261,10 +261,15 @@ LOGGING = {
 # --- Audit trail: PostgreSQL triggers record inserts, updates (bulk ones too) and deletes.
 import pghistory  # noqa: E402 - settings need the tracker classes
 
+from ppm.audit_trackers import BaselineEvent  # noqa: E402
+
 # clock_timestamp(), not NOW(): events written in one transaction keep their real order.
 PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
+# BaselineEvent snapshots a row the trail has never seen (seeded or loaded with the triggers
+# off) just before its first audited change, so that change reads "from … to …" too.
 PGHISTORY_DEFAULT_TRACKERS = (
     pghistory.InsertEvent(),
+    BaselineEvent(),
     pghistory.UpdateEvent(),
     pghistory.DeleteEvent(),
 )

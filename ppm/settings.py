@@ -156,6 +156,21 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Sign-in throttle (ppm/accounts/throttle.py): failures allowed per account and per client
+# address before both sign-in forms refuse further attempts for LOGIN_LOCKOUT_MINUTES. The
+# address limit is higher: many people may share one office address.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+if min(LOGIN_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT, LOGIN_LOCKOUT_MINUTES) < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be >= 1."
+    )
+# Reverse proxies in front of the app that append to X-Forwarded-For; the client address is
+# the entry this many places from the right. 0: REMOTE_ADDR (a proxy then looks like one user).
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+if NUM_PROXIES < 0:
+    raise ImproperlyConfigured("NUM_PROXIES must be 0 or more.")
 
 # --- Time: stored in UTC, shown in the organisation's zone.
 LANGUAGE_CODE = "en-gb"

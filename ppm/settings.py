@@ -9,6 +9,7 @@ from pathlib import Path
 
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from psycopg_pool import ConnectionPool
 
 from ppm.env import (
     env_bool,
@@ -107,6 +108,10 @@ if env_bool("DB_POOL", True):
 # long analytic queries, wrong for a web request. On rollup tables whose statistics lag their
 # rewrites, a 5-row portfolio query was estimated costly enough to spend 34 ms compiling
 # (bench/README.md); the app's sessions run without it. DB_JIT=true restores the default.
+        # A pooled connection outlives a PostgreSQL restart on our side only: without a check
+        # on checkout, each stale one was a 500. The check is one empty round trip, and a
+        # dead connection is replaced before the request sees it.
+        "check": ConnectionPool.check_connection,
 if not env_bool("DB_JIT", False):
     DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "") or None}

@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from datetime import date
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from ppm.spreadsheets import csv_row, xlsx_row, xlsx_value
 from projects.models import Project
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -63,16 +62,9 @@ def project_rows(projects: Iterable[Project]) -> Iterator[list[object]]:
         ]
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def to_csv(projects: Iterable[Project]) -> Iterator[str]:
-    """CSV lines (streamed): header, then one line per project."""
+    """CSV lines (streamed): header, then one line per project; text that a spreadsheet
+    would run as a formula is neutralised (ppm.spreadsheets)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([label for _, label in COLUMNS])
@@ -80,23 +72,24 @@ def to_csv(projects: Iterable[Project]) -> Iterator[str]:
     for row in project_rows(projects):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([_text(v) for v in row])
+        writer.writerow(csv_row(row))
         yield buffer.getvalue()
 
 
 def to_xlsx(projects: Iterable[Project]) -> bytes:
-    """An Excel workbook with typed cells: amounts as numbers, dates as dates, a bold header."""
+    """An Excel workbook with typed cells: amounts as numbers, dates as dates, text as text
+    (never a formula), a bold header."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Projects")
     sheet.freeze_panes = "C2"
     header = []
     for _, label in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=label)
+        cell = xlsx_value(sheet, label)
         cell.font = Font(bold=True)
         header.append(cell)
     sheet.append(header)
     for row in project_rows(projects):
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -88,3 +88,45 @@ def test_exports_check_role_and_scope(client, pm, other_director, portfolio, fig
         ).status_code
         == 404
     )
+
+
+# --- Formula injection ---------------------------------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "-2+3", "@SUM(A1)"]
+
+
+@pytest.fixture
+def formulas(portfolio, pm):
+    """Three projects named like formulas, one of them early: a negative slip and EAC."""
+    for number, name in enumerate(FORMULAS, start=1):
+        ProjectFactory(portfolio=portfolio, manager=pm, code=f"F-{number}", name=name)
+    recompute()
+    ProjectRollup.objects.filter(project__code="F-1").update(slip_days=-12, eac=Decimal("-1500.50"))
+
+
+def test_csv_export_neutralises_text_that_reads_as_a_formula(client, director, portfolio, formulas):
+    client.force_login(director)
+    url = reverse("reporting:portfolio-projects-export", args=[portfolio.pk, "csv"])
+    response = client.get(url + "?sort=code")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["Name"] for r in rows] == [f"'{name}" for name in FORMULAS]
+    # Numbers stay numbers: a spreadsheet still reads a negative amount as one.
+    assert (rows[0]["Slip (days)"], rows[0]["EAC"]) == ("-12", "-1500.50")
+
+
+def test_xlsx_export_stores_text_as_text_never_as_a_formula(client, director, portfolio, formulas):
+    client.force_login(director)
+    url = reverse("reporting:portfolio-projects-export", args=[portfolio.pk, "xlsx"])
+    response = client.get(url + "?sort=code")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert [c for c in cells if c.data_type == "f"] == []
+    header = [c.value for c in sheet[1]]
+    names = [row[header.index("Name")] for row in sheet.iter_rows(min_row=2)]
+    assert [(c.value, c.data_type, c.quotePrefix) for c in names] == [
+        (name, "s", True) for name in FORMULAS
+    ]
+    first = sheet[2]
+    slip, eac = first[header.index("Slip (days)")], first[header.index("EAC")]
+    assert (slip.value, slip.data_type) == (-12, "n")
+    assert (Decimal(str(eac.value)), eac.data_type) == (Decimal("-1500.50"), "n")

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from ppm.access import can_change, require_view
 from ppm.audit import history_for
@@ -79,6 +80,8 @@ def section_context(request: HtmxHttpRequest, project: Project, active: str) -> 
             if (url := _tab_url(t, project.pk))
         ],
         "active_tab": active,
+        # The header's "As of": when this page was read. Sections may pass their own.
+        "as_of": timezone.localtime(),
     }
 
 

@@ -6,9 +6,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from ppm.audit import acting_as, history_for
+from projects.demo.db import audit_triggers_disabled
 from projects.models import Milestone, Project
 from projects.tests.factories import MilestoneFactory, ProjectFactory
 
@@ -80,3 +81,31 @@ def test_reading_the_history_takes_two_queries(pm, django_assert_num_queries):
 
     with django_assert_num_queries(2):
         assert len(history_for(project)) == 6
+
+
+def _labels(project: Project) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pgh_label FROM projects_projectevent WHERE pgh_obj_id = %s ORDER BY pgh_id",
+            [project.pk],
+        )
+        return [label for (label,) in cursor.fetchall()]
+
+
+def test_a_row_loaded_with_auditing_off_gets_one_baseline_before_its_first_update():
+    with transaction.atomic(), audit_triggers_disabled():
+        project = ProjectFactory(name="Seeded")
+    for name in ("First edit", "Second edit"):
+        Project.objects.filter(pk=project.pk).update(name=name)
+
+    assert _labels(project) == ["baseline", "update", "update"]
+    first, second = reversed(history_for(project))
+    assert first.changes["name"] == ("Seeded", "First edit")
+    assert second.changes["name"] == ("First edit", "Second edit")
+
+
+def test_a_row_audited_from_its_insert_never_gets_a_baseline():
+    project = ProjectFactory(name="Audited")
+    Project.objects.filter(pk=project.pk).update(name="Edited")
+
+    assert _labels(project) == ["insert", "update"]

@@ -8,7 +8,9 @@
 #   make install    only create .venv and install requirements-dev.lock
 #   make lock       re-pin requirements*.lock from pyproject.toml (needs PyPI)
 # Recipes are single commands on purpose: make then runs them without a shell in between, and
-# a SIGTERM sent to make is passed straight to the runner.
+# a SIGTERM sent to make is passed straight to the runner. Where arguments are passed on, quotes
+# in them (PYTEST_ARGS='-m "not slow"') make make start a shell, and `exec` makes that shell
+# become the runner rather than stand between make and it.
 
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
@@ -19,13 +21,13 @@ run:
 	scripts/conductor.sh run
 
 test:
-	scripts/conductor.sh test $(PYTEST_ARGS)
+	exec scripts/conductor.sh test $(PYTEST_ARGS)
 
 services:
 	scripts/conductor.sh services
 
 bench:
-	scripts/conductor.sh bench $(BENCH_ARGS)
+	exec scripts/conductor.sh bench $(BENCH_ARGS)
 
 install:
 	scripts/bootstrap.sh

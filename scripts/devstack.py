@@ -1,8 +1,9 @@
 """The runner behind `make run`, `make test`, `make services` and `make bench` (see the README).
 
 run       PostgreSQL and Redis (embedded unless DATABASE_URL / REDIS_URL are set), migrations,
-          demo data on an empty database, then web, worker and beat from the Procfile under
-          honcho, all in the foreground. Ctrl-C or SIGTERM stops every one of them.
+          demo data on an empty database, then web, worker and beat from the Procfile under our
+          supervisor (scripts/supervisor.py), all in the foreground; one that dies is
+          restarted with a backoff. Ctrl-C or SIGTERM stops every one of them.
 test      ruff, the deploy check under production settings, the migrations check and pytest,
           against DATABASE_URL / REDIS_URL or against throw-away embedded servers.
 services  only the embedded servers, printing the URLs to export, until Ctrl-C.
@@ -40,6 +41,7 @@ from embedded import (
     say,
     stop_process,
 )
+from supervisor import Supervisor, read_procfile
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
@@ -61,6 +63,7 @@ class Runner:
     def __init__(self) -> None:
         self.services: list[Postgres | Redis] = []
         self.foreground: subprocess.Popen | None = None
+        self.supervisor: Supervisor | None = None
         self.signalled: int | None = None
 
     def install_signal_handlers(self) -> None:
@@ -135,8 +138,11 @@ class Runner:
     def stop_all(self) -> None:
         # From here on a further signal only prints a note: it must not cut the clean-up short.
         self.signalled = self.signalled or signal.SIGTERM
+        if self.supervisor is not None:
+            # web, worker and beat get 10 s after SIGTERM, then their groups are SIGKILLed.
+            self.supervisor.stop(timeout=10)
+            self.supervisor = None
         if self.foreground is not None:
-            # honcho gives web, worker and beat 5 s after SIGTERM, then SIGKILLs their groups.
             stop_process(self.foreground, signal.SIGTERM, timeout=20)
             self.foreground = None
         for service in reversed(self.services):
@@ -240,24 +246,19 @@ def cmd_run(runner: Runner) -> int:
         say(f"preparing the database failed (exit code {rc}); nothing else was started")
         return rc
 
-    # honcho reads .env by default; that file is docker compose's, not ours (/dev/null: none).
-    honcho = [str(VENV_BIN / "honcho"), "start", "--procfile", "Procfile", "--env", "/dev/null"]
-    runner.foreground = subprocess.Popen(
-        [*honcho, "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        preexec_fn=die_with_parent(signal.SIGTERM),
-    )
+    # Only web reads $PORT. The loop ends with Ctrl-C or SIGTERM (Shutdown): a process that
+    # dies is restarted by the supervisor, so nothing else ends the run.
+    runner.supervisor = Supervisor(read_procfile(ROOT / "Procfile"), env=env, cwd=ROOT, port=port)
+    runner.supervisor.start()
     announced = False
-    while runner.foreground.poll() is None:
-        if not announced and _healthy(port):
-            announced = True
-            _banner(port, time.monotonic() - started, env)
-        time.sleep(0.5)
-    rc = runner.foreground.returncode
-    runner.foreground = None
-    say(f"web, worker and beat stopped (exit code {rc})")
-    return rc
+    next_probe = 0.0
+    while True:
+        runner.supervisor.poll(0.5)
+        if not announced and time.monotonic() >= next_probe:
+            if _healthy(port):
+                announced = True
+                _banner(port, time.monotonic() - started, env)
+            next_probe = time.monotonic() + 0.5
 
 
 def _production_like(env: dict[str, str]) -> dict[str, str]:
@@ -371,32 +372,41 @@ def cmd_bench(runner: Runner, bench_args: list[str]) -> int:
         runner.stop_all()
 
 
-def main(argv: list[str]) -> int:
+PASS_THROUGH = {"test": "pytest", "bench": "bench/run.py"}
+
+
+def parse_command_line(argv: list[str]) -> tuple[str, list[str]]:
+    """The command and, for `test` and `bench`, every later argument untouched.
+
+    argparse cannot pass options through: a REMAINDER positional after a subcommand still
+    lets the top-level parser claim `-k` or `-m` as its own unknown options, so
+    `make test PYTEST_ARGS='-k milestone -x'` stopped with "unrecognized arguments". Only the
+    first word is ours; what follows `test` belongs to pytest, what follows `bench` to the
+    harness.
+    """
     parser = argparse.ArgumentParser(prog="scripts/devstack.py", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start everything in the foreground")
-    test = sub.add_parser("test", help="lint, checks and the whole test suite")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
+    sub.add_parser("test", help="lint, checks and the whole test suite; the rest goes to pytest")
     sub.add_parser("services", help="only the embedded PostgreSQL and Redis")
-    sub.add_parser(
-        "bench",
-        help="the benchmark harness; other arguments are passed on to bench/run.py",
-        add_help=False,  # `bench --help` is bench/run.py's help
-    )
-    # The harness's options (--projects 20 …) are not ours: parse_known_args leaves them.
-    args, unknown = parser.parse_known_args(argv)
-    if unknown and args.command != "bench":
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    sub.add_parser("bench", help="the benchmark harness; the rest goes to bench/run.py")
+    if argv and argv[0] in PASS_THROUGH:
+        return argv[0], list(argv[1:])
+    args = parser.parse_args(argv)
+    return args.command, []
 
+
+def main(argv: list[str]) -> int:
+    command, passed_on = parse_command_line(argv)
     runner = Runner()
     runner.install_signal_handlers()
     try:
-        if args.command == "run":
+        if command == "run":
             return cmd_run(runner)
-        if args.command == "test":
-            return cmd_test(runner, args.pytest_args)
-        if args.command == "bench":
-            return cmd_bench(runner, unknown)
+        if command == "test":
+            return cmd_test(runner, passed_on)
+        if command == "bench":
+            return cmd_bench(runner, passed_on)
         return cmd_services(runner)
     except ServiceError as exc:
         say(str(exc))

@@ -1,6 +1,7 @@
 """`make run` end to end, the way a newcomer meets it: on a copy of the project, with no
 DATABASE_URL or REDIS_URL, it starts PostgreSQL, Redis, web, worker and beat, serves the demo
-sign-in, and Ctrl-C (or SIGTERM) leaves no process behind.
+sign-in, brings back a worker killed with SIGKILL while web keeps serving, and Ctrl-C (or
+SIGTERM) leaves no process behind.
 
 The copy leaves out .venv, .data and .git; its .venv is a symlink to the virtualenv running these
 tests, which holds the same lock, so `make run` finds its install stamp and starts at once.
@@ -126,6 +127,30 @@ class RunningApp:
             os.killpg(self.process.pid, signal.SIGKILL)
             pytest.fail(f"make run did not stop within 60 s of {sig.name}:\n{self.output()}")
 
+    def pid_of(self, name: str) -> int:
+        """The pid the supervisor last announced for a Procfile process."""
+        found = re.findall(rf"conductor: {name} (?:re)?started \(pid (\d+)", self.output())
+        assert found, f"no pid announced for {name}:\n{self.output()[-3000:]}"
+        return int(found[-1])
+
+    def keep_asking_until(self, done, timeout: float = 60) -> list[int]:
+        """Ask for the sign-in page (rendered by web alone) until `done()`; the statuses."""
+        browser = urllib.request.build_opener(_NO_PROXY)
+        statuses = []
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > deadline:
+                pytest.fail(f"not done within {timeout} s:\n{self.output()[-5000:]}")
+            try:
+                with browser.open(f"{self.url}/accounts/login/", timeout=10) as response:
+                    statuses.append(response.status)
+            except urllib.error.HTTPError as exc:
+                statuses.append(exc.code)
+            except (urllib.error.URLError, OSError) as exc:
+                statuses.append(repr(exc))
+            time.sleep(0.2)
+        return statuses
+
     def leftovers(self) -> list[str]:
         """Processes still running from the copy: by command line or working directory (the
         servers' own helpers, such as PostgreSQL backends, show the folder only there)."""
@@ -232,8 +257,21 @@ def test_make_run_serves_a_demo_sign_in_stops_cleanly_and_starts_again(project_c
     try:
         second_start = second.wait_healthy()
         _sign_in(second, username="director", password="demo")
+        web, worker = second.pid_of("web"), second.pid_of("worker")
+
+        # The kernel's OOM killer takes the worker: it comes back, and web never stops.
+        os.kill(worker, signal.SIGKILL)
+        pages = second.keep_asking_until(lambda: "worker restarted (pid" in second.output())
+        second.wait_healthy()  # /healthz needs a worker to answer again
+        restarted = second.pid_of("worker")
     finally:
         second.stop(signal.SIGTERM, whole_group=False)
+
+    assert "worker was killed by SIGKILL" in second.output()
+    assert "restarting it in 1 s" in second.output()
+    assert restarted != worker
+    assert second.pid_of("web") == web, "web was restarted too"
+    assert pages and set(pages) == {200}, pages
 
     print(f"second start to healthy: {second_start:.1f} s")
     assert "creating a PostgreSQL cluster" not in second.output()

@@ -19,7 +19,8 @@ RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home c
 WORKDIR /app
 
 # Dependencies first, so a code change does not reinstall them. The runtime lock only: no
-# test tools in the image.
+# test tools and no development servers (the embedded PostgreSQL and Redis wheels are the
+# `embedded` extra, in requirements-dev.lock only).
 COPY requirements.lock ./
 RUN pip install -r requirements.lock
 
@@ -37,6 +38,11 @@ RUN DEBUG=false \
 USER conductor
 EXPOSE 8000
 
-# gunicorn reads WEB_CONCURRENCY (workers), FORWARDED_ALLOW_IPS (the proxy allowed to say
-# X-Forwarded-Proto) and GUNICORN_CMD_ARGS from the environment itself.
-CMD ["gunicorn", "ppm.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# Threaded workers, as `make run` runs them (Procfile): a request waiting on PostgreSQL or
+# Redis holds a thread, not a whole process. WEB_CONCURRENCY processes × GUNICORN_THREADS
+# threads, both overridable at run time; gunicorn also reads FORWARDED_ALLOW_IPS (the proxy
+# allowed to say X-Forwarded-Proto) and GUNICORN_CMD_ARGS itself. `exec`: gunicorn, not the
+# shell, is PID 1 and receives `docker stop`'s SIGTERM.
+ENV WEB_CONCURRENCY=2 \
+    GUNICORN_THREADS=4
+CMD ["sh", "-c", "exec gunicorn ppm.wsgi --bind 0.0.0.0:8000 --workers \"$WEB_CONCURRENCY\" --threads \"$GUNICORN_THREADS\" --graceful-timeout 20 --access-logfile -"]

@@ -1,5 +1,6 @@
 """The lock files say what `make run`, `make test` and the Docker image install: they must agree
-with the exact pins in pyproject.toml (after a change there, `make lock` re-pins them)."""
+with the exact pins in pyproject.toml (after a change there, `make lock` re-pins them). That
+the image's lock holds no development package is tests/test_deployment_files.py's concern."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def _pyproject() -> dict:
 
 def test_every_dependency_in_pyproject_is_pinned_exactly():
     project = _pyproject()["project"]
-    requirements = project["dependencies"] + project["optional-dependencies"]["dev"]
+    extras = project["optional-dependencies"]
+    requirements = project["dependencies"] + extras["embedded"] + extras["dev"]
 
     loose = [r for r in requirements if not PIN.match(r)]
 
@@ -41,13 +43,16 @@ def test_every_dependency_in_pyproject_is_pinned_exactly():
 
 @pytest.mark.parametrize(
     ("lock", "groups"),
-    [("requirements.lock", ["runtime"]), ("requirements-dev.lock", ["runtime", "dev"])],
+    [
+        ("requirements.lock", ["runtime"]),
+        ("requirements-dev.lock", ["runtime", "embedded", "dev"]),
+    ],
 )
 def test_the_lock_holds_each_pyproject_pin_at_the_same_version(lock, groups):
     project = _pyproject()["project"]
     wanted = _pins(project["dependencies"])
-    if "dev" in groups:
-        wanted |= _pins(project["optional-dependencies"]["dev"])
+    for extra in groups[1:]:
+        wanted |= _pins(project["optional-dependencies"][extra])
     locked = _pins((ROOT / lock).read_text().splitlines())
 
     drift = {name: (version, locked.get(name)) for name, version in wanted.items()}

@@ -17,3 +17,5 @@ urlpatterns = [
     path("exports/", include("reporting.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "ppm.views.server_error"

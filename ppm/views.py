@@ -7,9 +7,12 @@ import hmac
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.middleware.csp import get_nonce
 from django.shortcuts import redirect
+from django.template import loader
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 
 from ppm import health
@@ -20,6 +23,14 @@ from ppm.navigation import start_page_for
 def home(request: HttpRequest) -> HttpResponse:
     """Send each role to the page its work starts from."""
     return redirect(start_page_for(request.user))
+
+
+@requires_csrf_token
+def server_error(request: HttpRequest) -> HttpResponseServerError:
+    """Django's 500 page plus the CSP nonce for its inline <style>: the page deliberately uses
+    no static file (they may be what is broken) and no context processor (nor the database)."""
+    html = loader.get_template("500.html").render({"csp_nonce": get_nonce(request)})
+    return HttpResponseServerError(html)
 
 
 def _may_see_details(request: HttpRequest) -> bool:

@@ -89,6 +89,17 @@ def percent(value, places: int = 0) -> str:
     return f"{MINUS}{text}" if number < 0 else text
 
 
+@register.filter
+def width_class(value) -> str:
+    """'w-pct-62' from Decimal('62.4'): a bar's width as a class (static/css/app.css) in whole
+    percent from 0 to 100, because our CSP refuses style attributes."""
+    number = _decimal(value)
+    if number is None:
+        return "w-pct-0"
+    whole = int(number.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return f"w-pct-{min(max(whole, 0), 100)}"
+
+
 def format_signed(number, unit: str = "") -> str:
     """A change with its sign and thousands separators: '+1,240 h', '−3 d', '0'."""
     text = f"{abs(number):,}{unit}"

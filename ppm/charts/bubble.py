@@ -20,6 +20,7 @@ from ppm.charts.svg import (
     draw_grid_and_axes,
     draw_legend,
     draw_marker,
+    has_links,
     legend_layout,
     open_svg,
     pick_colour,
@@ -112,7 +113,7 @@ def _draw_guides(
 
 
 def _draw_bubble(svg: Svg, bubble: Bubble, style: _Style, cx: float, cy: float, r: float) -> None:
-    linked = svg.open_link(bubble.href)
+    linked = svg.open_link(bubble.href, bubble.note or bubble.label)
     svg.open("g", class_="bubble", data_category=bubble.category)
     if bubble.note or bubble.label:
         svg.leaf("title", bubble.note or bubble.label)
@@ -222,7 +223,12 @@ def _render_bubble_chart(chart: BubbleChart) -> str:
     description = " ".join(filter(None, [chart.description, *skipped]))
 
     svg = Svg()
-    cid = open_svg(svg, replace(chart, description=description), height)
+    cid = open_svg(
+        svg,
+        replace(chart, description=description),
+        height,
+        links=has_links(b.href for b in bubbles),
+    )
     svg.open("defs")
     svg.open("clipPath", id=f"{cid}-plot")
     svg.leaf("rect", x=left, y=top, width=right - left, height=bottom - top)

@@ -18,6 +18,7 @@ from ppm.charts.svg import (
     FONT_SIZE,
     Svg,
     draw_legend,
+    has_links,
     legend_layout,
     open_svg,
     pick_colour,
@@ -119,7 +120,8 @@ def _draw_cell(
 ) -> None:
     band = chart.band_for(cell.value)
     fill = pick_colour(band.colour, GRID) if band else WHITE
-    linked = svg.open_link(cell.href)
+    # The link's name is the cell's note, which ends with the value the cell shows.
+    linked = svg.open_link(cell.href, cell.note or cell.text)
     svg.open("g", class_="cell")
     if cell.note:
         svg.leaf("title", cell.note)
@@ -160,7 +162,7 @@ def _render_heat_map(chart: HeatMap) -> str:
     height = (60.0 if chart.is_empty else grid_bottom + 4) + legend.height
 
     svg = Svg()
-    open_svg(svg, chart, height)
+    open_svg(svg, chart, height, links=has_links(c.href for row in chart.rows for c in row.cells))
     if chart.is_empty:
         svg.leaf(
             "text",

@@ -42,7 +42,7 @@ def marker_for(index: int) -> str:
 # table beside it speak the same language. Amber is a shade lighter than the badge's text
 # colour so that it also differs from red in lightness.
 HEALTH_COLOURS: dict[str, str] = {
-    "green": "#1a7f5a",
+    "green": "#177855",
     "amber": "#b07400",
     "red": "#b0233a",
     "none": "#8a94a3",

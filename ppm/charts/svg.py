@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import singledispatch
 
@@ -128,11 +129,14 @@ class Svg:
         self.parts.append(_text(shown))
         self.close("text")
 
-    def open_link(self, href: str | None) -> bool:
-        """Open an <a> for a link within the site; False (and nothing drawn) for any other."""
+    def open_link(self, href: str | None, name: str = "") -> bool:
+        """Open an <a> for a link within the site; False (and nothing drawn) for any other.
+
+        `name` is what a screen reader announces for the link; it should contain the text the
+        mark shows (a cell's "75%"), so a speech user can say what they see."""
         safe = safe_href(href)
         if safe:
-            self.open("a", href=safe)
+            self.open("a", href=safe, aria_label=name or None)
         return safe is not None
 
     def __str__(self) -> str:
@@ -193,7 +197,16 @@ def legend_layout(entries: list[tuple[str, str, str, bool]], available: float) -
     return Legend(tuple(entries), tuple(tuple(r) for r in rows if r), tuple(widths))
 
 
-def open_svg(svg: Svg, chart: Chart, height: float) -> str:
+def has_links(hrefs: Iterable[str | None]) -> bool:
+    """Whether any of the marks will be drawn as a link (see open_link)."""
+    return any(safe_href(href) for href in hrefs)
+
+
+def open_svg(svg: Svg, chart: Chart, height: float, *, links: bool = False) -> str:
+    """Open the chart's <svg>. A chart without links is one image to assistive technology; one
+    whose marks are links is a named group, because an image's content is presentational
+    and links inside it could be neither reached by name nor announced (axe's
+    nested-interactive)."""
     cid = safe_id(chart.id)
     svg.open(
         "svg",
@@ -201,7 +214,7 @@ def open_svg(svg: Svg, chart: Chart, height: float) -> str:
         viewBox=f"0 0 {chart.width} {num(height)}",
         width=chart.width,
         height=num(height),
-        role="img",
+        role="group" if links else "img",
         aria_labelledby=f"{cid}-title {cid}-desc",
         class_=f"chart chart-{type(chart).__name__.lower()}",
         font_family=FONT,

@@ -467,3 +467,47 @@ def test_a_colour_that_is_not_a_colour_falls_back_to_grey():
     assert rect.get("onclick") is None
     assert rect.get("fill").startswith("#")
     assert math.isfinite(float(rect.get("width")))
+
+
+# --- Accessibility: links inside a chart ---------------------------------------------------------
+
+
+def test_a_chart_whose_marks_are_links_is_a_named_group_and_each_link_has_a_name():
+    bubbles = [
+        Bubble(1, Decimal(1), Decimal(2), "green", label="ERP-01", note="ERP-01: on track"),
+        Bubble(2, Decimal(2), Decimal(3), "red", href="/projects/9/", label="CRM-02"),
+        Bubble(3, Decimal(3), Decimal(4), "amber", href="/projects/8/", note="HR-05: at risk"),
+    ]
+    root = parse(render_svg(bubble_chart(bubbles)))
+    # An image's content is presentational: links inside role="img" can be neither reached
+    # by name nor announced (axe: nested-interactive).
+    assert root.get("role") == "group"
+    assert root.get("aria-labelledby") == "risk-value-title risk-value-desc"
+    names = sorted(a.get("aria-label") for a in root.iter(f"{NS}a"))
+    assert names == ["CRM-02", "HR-05: at risk"]
+
+
+def test_a_chart_without_links_stays_one_image():
+    unsafe = Bubble(1, Decimal(1), Decimal(2), "green", href="javascript:alert(1)", label="X")
+    assert parse(render_svg(bubble_chart([unsafe]))).get("role") == "img"
+    row = HeatRow("Developers", [ratio_cell("0.5")])
+    assert parse(render_svg(heat_map([row], months(1)))).get("role") == "img"
+
+
+def test_a_linked_heat_cell_is_named_by_its_note_which_holds_the_text_it_shows():
+    row = HeatRow(
+        "Developers",
+        [HeatCell(Decimal("0.75"), "75%", "Developers, Jan 2027: 75%", href="/c/?m=1")],
+    )
+    root = parse(render_svg(heat_map([row], months(1))))
+    assert root.get("role") == "group"
+    (anchor,) = root.iter(f"{NS}a")
+    assert anchor.get("aria-label") == "Developers, Jan 2027: 75%"
+    assert "75%" in anchor.get("aria-label")
+
+
+def test_the_health_colours_read_as_text_on_white_and_the_cell_text_on_every_load_band():
+    assert contrast(HEALTH_COLOURS["green"], WHITE) >= 4.5
+    assert contrast(HEALTH_COLOURS["red"], WHITE) >= 4.5
+    for fill in LOAD_COLOURS:
+        assert contrast(text_colour_on(fill), fill) >= 4.5

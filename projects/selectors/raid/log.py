@@ -89,10 +89,16 @@ class HeatCell:
         return f"?kind=risks&p={self.probability}&i={self.impact}"
 
     @property
+    def position(self) -> str:
+        return (
+            f"probability {self.probability} ({PROBABILITY_LABELS[self.probability]}) × "
+            f"impact {self.impact} ({IMPACT_LABELS[self.impact]})"
+        )
+
+    @property
     def label(self) -> str:
         return (
-            f"Probability {self.probability} ({PROBABILITY_LABELS[self.probability]}) × "
-            f"impact {self.impact} ({IMPACT_LABELS[self.impact]}), score {self.score}: "
+            f"{self.position[0].upper()}{self.position[1:]}, score {self.score}: "
             f"{self.count} open risk{'s' if self.count != 1 else ''}"
         )
 

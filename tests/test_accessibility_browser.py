@@ -1,0 +1,208 @@
+"""Accessibility: axe-core (Deque's rules engine, vendored in tests/vendor/) runs on every page
+type in a real browser and finds no critical and no serious violation.
+
+Each page is opened as the person who would use it, on the small demo organisation, and axe
+checks it as rendered (styles applied, charts drawn). The result per page — violations counted
+by impact — is written to docs/accessibility.md, so a reader sees what axe found without
+running the suite; on failure the violations are printed page by page, with the elements
+they concern.
+
+axe is injected as an inline script, which the Content-Security-Policy (script-src 'self')
+would refuse: the browser context bypasses CSP for that reason only. The pages are checked
+with CSP in force otherwise (the app's own scripts are all files).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from projects import services
+from projects.choices import ReportState
+from projects.models import Milestone, Project, StatusReport
+from projects.rollups import recompute
+from tests.browser_support import DESKTOP, shoot, sign_in
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE_VERSION = "4.14.1"
+AXE = Path(__file__).parent / "vendor" / f"axe-core-{AXE_VERSION}" / "axe.min.js"
+REPORT = Path(settings.BASE_DIR) / "docs" / "accessibility.md"
+IMPACTS = ("critical", "serious", "moderate", "minor")
+BLOCKING = ("critical", "serious")
+DEMO_PASSWORD = "demo"
+
+# Run in the page: every rule axe has for WCAG 2.x A/AA and its best practices (its default).
+RUN_AXE = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary || ''})),
+  }));
+}"""
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The small demo organisation with its rollups computed, and one audited change (so the
+    history page has a line to show)."""
+    call_command("seed_demo", "--size", "small", "--seed", "1729", verbosity=0)
+    recompute()
+    project = (
+        Project.objects.filter(manager__username="pm", state="active").order_by("code").first()
+    )
+    milestone = Milestone.objects.filter(project=project, actual_date__isnull=True).first()
+    services.milestone_reforecast(
+        milestone=milestone,
+        expected_version=milestone.version,
+        forecast_date=milestone.forecast_date + timedelta(days=7),
+        by=project.manager,
+        reason="Supplier needs another week",
+    )
+    return project
+
+
+def _reports(project: Project) -> tuple[StatusReport, StatusReport]:
+    """A submitted report of the project and a draft (opened for the next period if none)."""
+    submitted = project.status_reports.filter(state=ReportState.SUBMITTED).first()
+    draft = project.status_reports.filter(state=ReportState.DRAFT).first()
+    if draft is None:
+        latest = project.status_reports.order_by("-period_end").first()
+        period = latest.period_end if latest else date.today()
+        next_month = date(period.year + period.month // 12, period.month % 12 + 1, 28)
+        draft = StatusReport.objects.create(
+            project=project, period_end=next_month, author=project.manager
+        )
+    return submitted, draft
+
+
+def _pages(project: Project) -> list[tuple[str, str | None, str]]:
+    """(page name, who opens it — None when signed out, path) for every page type."""
+    pk = project.pk
+    submitted, draft = _reports(project)
+    portfolio = project.portfolio
+    director = portfolio.director.username
+    live = portfolio.projects.filter(state="active").exclude(pk=pk).order_by("code").first()
+    foreign = Project.objects.exclude(manager__username="pm").exclude(delegates__username="pm")
+    foreign = foreign.exclude(portfolio__director__username="pm").order_by("pk").first()
+    return [
+        ("sign-in", None, "/accounts/login/"),
+        ("my projects", "pm", "/projects/"),
+        ("project overview", "pm", f"/projects/{pk}/"),
+        ("status list", "pm", f"/projects/{pk}/status/"),
+        ("status editor", "pm", f"/projects/{pk}/status/{draft.pk}/"),
+        ("submitted report", "pm", f"/projects/{pk}/status/{submitted.pk}/"),
+        ("milestones", "pm", f"/projects/{pk}/milestones/"),
+        ("costs", "pm", f"/projects/{pk}/costs/"),
+        ("RAID risks", "pm", f"/projects/{pk}/raid/?kind=risks"),
+        ("RAID issues", "pm", f"/projects/{pk}/raid/?kind=issues"),
+        ("RAID assumptions", "pm", f"/projects/{pk}/raid/?kind=assumptions"),
+        ("RAID dependencies", "pm", f"/projects/{pk}/raid/?kind=dependencies"),
+        ("change requests", "pm", f"/projects/{pk}/changes/"),
+        ("lessons", "pm", f"/projects/{pk}/lessons/"),
+        ("lessons search", "pm", "/projects/lessons/?q=vendor"),
+        ("history", "pm", f"/projects/{pk}/history/"),
+        ("password change", "pm", "/accounts/password/"),
+        ("403", "pm", f"/projects/{foreign.pk}/"),
+        ("404", "pm", "/projects/999999/"),
+        ("portfolio list", director, "/portfolios/"),
+        ("portfolio detail", director, f"/portfolios/{portfolio.pk}/"),
+        ("dashboard", director, "/portfolios/dashboard/"),
+        ("drill-down project list", director, "/portfolios/projects/?slipping=1"),
+        ("ranking", director, f"/governance/portfolios/{portfolio.pk}/ranking/"),
+        ("scores", director, f"/governance/portfolios/{portfolio.pk}/scores/"),
+        (
+            "rebalance confirm",
+            director,
+            f"/governance/portfolios/{portfolio.pk}/ranking/apply/"
+            f"?act-{live.pk}=defer&v-{live.pk}={live.version}",
+        ),
+        ("criteria", "pmo", "/governance/criteria/"),
+    ]
+
+
+def _table(results: dict[str, list[dict]]) -> str:
+    lines = [
+        "# Accessibility: axe-core per page type",
+        "",
+        f"Written by `tests/test_accessibility_browser.py` (axe-core {AXE_VERSION}, WCAG 2.x A/AA",
+        "and best-practice rules, desktop width, small demo organisation). Rules violated, by",
+        "impact, with the number of elements each; the test fails on any critical or serious one.",
+        "",
+        "| page | critical | serious | moderate | minor | rules (elements) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, violations in results.items():
+        counts = Counter(v["impact"] for v in violations)
+        rules = ", ".join(f"`{v['id']}` ({len(v['nodes'])})" for v in violations) or "—"
+        cells = " | ".join(str(counts.get(impact, 0)) for impact in IMPACTS)
+        lines.append(f"| {name} | {cells} | {rules} |")
+    return "\n".join(lines) + "\n"
+
+
+def _describe(name: str, violations: list[dict]) -> str:
+    out = [f"{name}:"]
+    for v in violations:
+        if v["impact"] in BLOCKING:
+            out.append(f"  [{v['impact']}] {v['id']}: {v['help']}")
+            out.extend(f"      {n['target']}  — {n['summary']}" for n in v["nodes"][:8])
+    return "\n".join(out)
+
+
+def test_every_page_type_has_no_critical_or_serious_axe_violation(browser, live_server, demo):
+    # bypass_csp: only so the inline axe script may run (see the module docstring).
+    context = browser.new_context(viewport=DESKTOP, bypass_csp=True)
+    page = context.new_page()
+    base = live_server.url
+    source = AXE.read_text()
+    results: dict[str, list[dict]] = {}
+    signed_in_as: str | None = None
+    for name, who, path in _pages(demo):
+        if who != signed_in_as:
+            page.context.clear_cookies()
+            if who is not None:
+                sign_in(page, base, who, DEMO_PASSWORD)
+            signed_in_as = who
+        page.goto(f"{base}{path}")
+        page.wait_for_load_state("networkidle")
+        assert "/accounts/login/" not in page.url or who is None, f"{name}: not signed in"
+        page.add_script_tag(content=source)
+        results[name] = page.evaluate(RUN_AXE)
+    context.close()
+
+    REPORT.write_text(_table(results))
+    print(_table(results))
+    failing = {
+        name: violations
+        for name, violations in results.items()
+        if any(v["impact"] in BLOCKING for v in violations)
+    }
+    assert not failing, "axe found critical or serious violations:\n" + "\n".join(
+        _describe(name, violations) for name, violations in failing.items()
+    )
+
+
+def test_screenshots_of_pages_the_accessibility_fixes_touched(browser, live_server, demo):
+    """The project tab bar, badges, outline buttons and the heat maps after the contrast and
+    structure fixes: screenshots to look at, and the tab bar is a navigation landmark."""
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    base = live_server.url
+    sign_in(page, base, "pm", DEMO_PASSWORD)
+    page.goto(f"{base}/projects/{demo.pk}/raid/?kind=risks")
+    tabs = page.get_by_role("navigation", name="Project sections")
+    assert tabs.get_by_role("link", name="RAID").get_attribute("aria-current") == "page"
+    shoot(page, "a11y-raid-risks-desktop")
+    sign_in(page, base, demo.portfolio.director.username, DEMO_PASSWORD)
+    page.goto(f"{base}/portfolios/dashboard/")
+    page.get_by_test_id("dashboard").wait_for()
+    shoot(page, "a11y-dashboard-desktop")
+    page.goto(f"{base}/portfolios/")
+    shoot(page, "a11y-portfolios-desktop")

@@ -67,6 +67,7 @@ def demo(transactional_db):
         by=project.manager,
         reason="Supplier needs another week",
     )
+    recompute()  # the dashboard shows settled figures, not "recomputing"
     return project
 
 
@@ -171,8 +172,11 @@ def test_every_page_type_has_no_critical_or_serious_axe_violation(browser, live_
             if who is not None:
                 sign_in(page, base, who, DEMO_PASSWORD)
             signed_in_as = who
-        page.goto(f"{base}{path}")
+        response = page.goto(f"{base}{path}")
         page.wait_for_load_state("networkidle")
+        # The page checked is the page meant: right status, signed in as its reader.
+        expected = int(name) if name in ("403", "404") else 200
+        assert response.status == expected, f"{name}: {path} answered {response.status}"
         assert "/accounts/login/" not in page.url or who is None, f"{name}: not signed in"
         page.add_script_tag(content=source)
         results[name] = page.evaluate(RUN_AXE)
@@ -191,8 +195,9 @@ def test_every_page_type_has_no_critical_or_serious_axe_violation(browser, live_
 
 
 def test_screenshots_of_pages_the_accessibility_fixes_touched(browser, live_server, demo):
-    """The project tab bar, badges, outline buttons and the heat maps after the contrast and
-    structure fixes: screenshots to look at, and the tab bar is a navigation landmark."""
+    """The project section bar, badges, outline buttons, heat maps and the history after the
+    contrast and structure fixes: screenshots to look at; the section bar is a navigation
+    landmark with the current section marked."""
     page = browser.new_context(viewport=DESKTOP).new_page()
     base = live_server.url
     sign_in(page, base, "pm", DEMO_PASSWORD)
@@ -200,9 +205,14 @@ def test_screenshots_of_pages_the_accessibility_fixes_touched(browser, live_serv
     tabs = page.get_by_role("navigation", name="Project sections")
     assert tabs.get_by_role("link", name="RAID").get_attribute("aria-current") == "page"
     shoot(page, "a11y-raid-risks-desktop")
+    page.goto(f"{base}/projects/{demo.pk}/history/")
+    assert "Supplier needs another week" in page.get_by_test_id("history").inner_text()
+    shoot(page, "a11y-history-desktop")
     sign_in(page, base, demo.portfolio.director.username, DEMO_PASSWORD)
     page.goto(f"{base}/portfolios/dashboard/")
     page.get_by_test_id("dashboard").wait_for()
     shoot(page, "a11y-dashboard-desktop")
     page.goto(f"{base}/portfolios/")
     shoot(page, "a11y-portfolios-desktop")
+    page.goto(f"{base}/governance/portfolios/{demo.portfolio_id}/ranking/")
+    shoot(page, "a11y-ranking-desktop")

@@ -22,6 +22,18 @@ def pytest_configure(config) -> None:
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """Test sessions commit without waiting for the disk: their data is thrown away, and on a
+    server of its own (CI's, a developer's) this is the one durability setting a client may
+    change. `make test`'s embedded server also runs without fsync and full-page writes."""
+    from django.db import connections
+
+    for alias in connections:
+        options = connections[alias].settings_dict.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness would dominate the suite; tests do not need it.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import os
 import secrets
 import shlex
@@ -42,6 +43,16 @@ from embedded import (
     stop_process,
 )
 from supervisor import Supervisor, read_procfile
+from testdb import (
+    DEFAULT_CHROMIUM,
+    MARKER_PREFIX,
+    ReuseMark,
+    chromium_problem,
+    decides_database_itself,
+    may_run_browser_tests,
+    migrations_key,
+    reuse_arguments,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
@@ -92,6 +103,7 @@ class Runner:
         durable: bool,
         data: Path,
         fixed_ports: bool | None = None,
+        fast: bool | None = None,
     ) -> None:
         """Start what DATABASE_URL / REDIS_URL do not name, and put their URLs into env.
 
@@ -109,6 +121,7 @@ class Runner:
                 password=_secret(data / "postgres.password", durable=durable),
                 log_path=data / "log" / "postgres.log",
                 durable=durable,
+                fast=fast,
             )
         if not env.get("REDIS_URL"):
             port = _env_port(env, "REDISPORT", 56379) if fixed_ports else free_port()
@@ -290,18 +303,90 @@ def _scratch_data() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _test_data(env: dict[str, str]) -> Iterator[tuple[Path, bool]]:
+    """Where `make test`'s embedded servers live: .data/test, kept between runs so that the
+    test database can be reused (True). A second `make test` in this checkout meanwhile finds
+    the folder locked and gets throw-away servers of its own (False)."""
+    DATA.mkdir(exist_ok=True)
+    if env.get("DATABASE_URL") and env.get("REDIS_URL"):
+        yield DATA / "test", True  # no embedded server: nothing to keep or to lock
+        return
+    with (DATA / "test.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say("another `make test` uses .data/test; this one gets throw-away servers")
+            with _scratch_data() as scratch:
+                yield scratch, False
+            return
+        folder = DATA / "test"
+        folder.mkdir(exist_ok=True)
+        folder.chmod(0o755)  # under root, PostgreSQL runs as another user and must get in
+        yield folder, True
+
+
+def _start_test_services(runner: Runner, env: dict[str, str], data: Path, kept: bool) -> None:
+    try:
+        runner.start_services(env, durable=kept, data=data, fixed_ports=False, fast=True)
+    except ServiceError as exc:
+        # The kept cluster runs without fsync: after a machine crash it may not start. Its
+        # data is only the test database, so it is made afresh.
+        if not kept or not (data / "postgres").exists():
+            raise
+        say(f"{exc}\nthe kept test cluster does not start; making it afresh")
+        for service in runner.services:
+            service.stop()
+        runner.services.clear()
+        shutil.rmtree(data / "postgres", ignore_errors=True)
+        runner.start_services(env, durable=kept, data=data, fixed_ports=False, fast=True)
+
+
+def _plan_test_database(
+    env: dict[str, str], pytest_args: list[str], *, kept: bool
+) -> tuple[list[str], ReuseMark | None, str]:
+    """pytest-django options for the test database, and the database whose comment records
+    a finished run (None: nothing is recorded, pytest-django creates and drops it)."""
+    if not kept or decides_database_itself(pytest_args):
+        return [], None, ""
+    if env.get("REUSE_TEST_DB", "true").strip().lower() in {"0", "false", "no", "off"}:
+        say("REUSE_TEST_DB is off: the test database is created afresh and dropped")
+        return [], None, ""
+    key = migrations_key(ROOT)
+    try:
+        database = ReuseMark(env["DATABASE_URL"], env.get("TEST_DATABASE_NAME") or None)
+        marker = database.marker()
+    except Exception as exc:  # any failure: let pytest-django do what it does alone
+        say(f"cannot read the test database's state ({exc}); creating it afresh")
+        return [], None, ""
+    args = reuse_arguments(marker=marker, key=key)
+    if args == ["--reuse-db"]:
+        say(f"reusing the test database {database.name} (migrations and lock unchanged)")
+    else:
+        say(f"creating the test database {database.name} (kept for the next run)")
+    return args, database, key
+
+
 def cmd_test(runner: Runner, pytest_args: list[str]) -> int:
     env = base_env()
     env.setdefault("DEBUG", "true")
+    # Before anything else: a machine without Chromium learns at once what to install,
+    # rather than after ruff, the checks and half the suite.
+    if may_run_browser_tests(pytest_args, ROOT):
+        problem = chromium_problem(env.get("CHROMIUM_PATH") or DEFAULT_CHROMIUM)
+        if problem is not None:
+            say(problem)
+            return 1
     python, ruff = sys.executable, str(VENV_BIN / "ruff")
     manage = str(ROOT / "manage.py")
     results: list[tuple[str, int, float]] = []
     # pytest's closing line ("N passed in T s") is repeated last, where CI logs are read.
     closing: list[str] = []
     colour = ["--color=yes"] if sys.stdout.isatty() else []
-    with _scratch_data() as scratch:
+    with _test_data(env) as (data, kept):
         try:
-            runner.start_services(env, durable=False, data=scratch)
+            _start_test_services(runner, env, data, kept)
+            reuse, database, key = _plan_test_database(env, pytest_args, kept=kept)
             steps = [
                 ("ruff check", [ruff, "check", "."], env),
                 ("ruff format", [ruff, "format", "--check", "."], env),
@@ -315,13 +400,26 @@ def cmd_test(runner: Runner, pytest_args: list[str]) -> int:
                     [python, manage, "makemigrations", "--check", "--dry-run"],
                     env,
                 ),
-                ("pytest", [python, "-m", "pytest", *colour, *pytest_args], env),
+                ("pytest", [python, "-m", "pytest", *colour, *reuse, *pytest_args], env),
             ]
             for name, argv, step_env in steps:
                 print(f"\n==> {name}: {shlex.join(argv)}", flush=True)
                 began = time.monotonic()
+                if name == "pytest" and database is not None:
+                    database.set_marker(None)  # an interrupted run leaves no "finished" mark
+                    before = database.oid()
                 rc = runner.call(argv, step_env, last_line=closing if name == "pytest" else None)
                 results.append((name, rc, time.monotonic() - began))
+                # Marked only when pytest finished and the database is the one we asked for:
+                # with --create-db a run that never touched it (--collect-only, -k matching
+                # no database test) leaves the old one, which must not pass for new.
+                if (
+                    name == "pytest"
+                    and database is not None
+                    and rc in (0, 1)
+                    and ("--create-db" not in reuse or database.oid() != before)
+                ):
+                    database.set_marker(MARKER_PREFIX + key)
         finally:
             runner.stop_all()
 

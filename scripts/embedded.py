@@ -241,13 +241,23 @@ class Postgres:
     """A private PostgreSQL cluster in `data_dir`, listening on 127.0.0.1:`port` only."""
 
     def __init__(
-        self, *, data_dir: Path, port: int, password: str, log_path: Path, durable: bool
+        self,
+        *,
+        data_dir: Path,
+        port: int,
+        password: str,
+        log_path: Path,
+        durable: bool,
+        fast: bool | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
         self.password = password
         self.log_path = log_path
         self.durable = durable
+        # Without fsync, synchronous commit and full-page writes: for test data, which a crash
+        # may lose (the cluster is then made afresh). Throw-away clusters always run so.
+        self.fast = (not durable) if fast is None else fast
         self.process: subprocess.Popen | None = None
         self._account = _Account()
 
@@ -277,7 +287,7 @@ class Postgres:
                 *("-D", str(self.data_dir), "-U", "postgres", f"--pwfile={pwfile}"),
                 *("--auth-local=trust", "--auth-host=scram-sha-256"),
                 *("--encoding=UTF8", "--no-locale", "--no-instructions"),
-                *([] if self.durable else ["--no-sync"]),
+                *(["--no-sync"] if self.fast else []),
             ]
             with self.log_path.open("ab") as log:
                 result = subprocess.run(
@@ -316,8 +326,8 @@ class Postgres:
             *("-D", str(self.data_dir), "-p", str(self.port)),
             *("-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="),
         ]
-        if not self.durable:
-            # A throw-away cluster for one test run: durability buys nothing, speed does.
+        if self.fast:
+            # Test data: durability buys nothing, speed does.
             argv += [
                 "-c",
                 "fsync=off",

@@ -96,7 +96,7 @@ def text_of(page, element_id: str) -> str:
 
 
 def wait_idle(page) -> None:
-    page.wait_for_function("!document.querySelector('.htmx-request')")
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
 
 
 def line_of(project: Project, month: date, category: str) -> CostLine:

@@ -286,7 +286,7 @@ def test_a_project_manager_adds_a_risk_sees_it_on_the_heat_map_and_closes_an_iss
     page.get_by_test_id("heat-4-5").locator("a").click()
     page.wait_for_url(re.compile(r"p=4&i=5"))
     page.wait_for_function(
-        "document.querySelectorAll('[data-testid=register] tbody tr').length === 1"
+        "() => document.querySelectorAll('[data-testid=register] tbody tr').length === 1"
     )
     row = page.locator("[data-testid=register] tbody tr").first
     assert "Integrator misses the data-load window" in row.inner_text()
@@ -351,11 +351,13 @@ def test_a_dependency_is_chosen_from_suggestions_and_its_milestones(browser, liv
     )
     projects_typed = form.get_by_label("Waits on project")
     projects_typed.fill("portal")
-    page.wait_for_function("document.querySelectorAll('#dependency-projects option').length === 1")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#dependency-projects option').length === 1"
+    )
     assert page.locator("#dependency-projects option").get_attribute("value") == "CRM-02"
     projects_typed.fill("CRM-02")
     page.wait_for_function(
-        "document.querySelectorAll('#id_depends_on_milestone option').length === 2"
+        "() => document.querySelectorAll('#id_depends_on_milestone option').length === 2"
     )
     form.get_by_label("Their milestone").select_option(label="Portal beta live · 13 Nov 2026")
     form.get_by_role("button", name="Add dependency").click()
@@ -442,11 +444,15 @@ def test_lessons_are_captured_at_closure_and_found_across_projects(browser, live
     assert page.get_by_test_id("lesson-count").inner_text().startswith("4 lessons")
     with page.expect_response(re.compile(r"/projects/lessons/\?q=vendor")):
         page.get_by_label("Search title, what happened and recommendation").fill("vendor")
-    page.wait_for_function("document.querySelectorAll('[data-testid=lesson-hit]').length === 2")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=lesson-hit]').length === 2"
+    )
     assert "q=vendor" in page.url
     assert page.locator("[data-testid=lesson-hit] mark").count() >= 2
     page.get_by_label("Category").select_option("Procurement")
-    page.wait_for_function("document.querySelectorAll('[data-testid=lesson-hit]').length === 1")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=lesson-hit]').length === 1"
+    )
     assert "Name vendor resources" in page.get_by_test_id("lesson-results").inner_text()
     context.close()
 

@@ -321,13 +321,13 @@ def test_a_project_manager_signs_in_opens_a_project_and_signs_out(browser, live_
     with page.expect_response(re.compile(r"/projects/\?q=azure")):
         page.get_by_label("Search code or name").fill("azure")
     page.wait_for_function(
-        "document.querySelectorAll('[data-testid=project-table] tbody tr').length === 1"
+        "() => document.querySelectorAll('[data-testid=project-table] tbody tr').length === 1"
     )
     assert "q=azure" in page.url
     assert page.get_by_test_id("project-count").inner_text().startswith("1 project")
     page.get_by_label("Search code or name").fill("")
     page.wait_for_function(
-        "document.querySelectorAll('[data-testid=project-table] tbody tr').length === 4"
+        "() => document.querySelectorAll('[data-testid=project-table] tbody tr').length === 4"
     )
 
     page.get_by_role("link", name="S/4HANA finance rollout").click()
@@ -377,7 +377,7 @@ def test_a_director_gets_both_sections_and_the_portfolio_table_filters_in_place(
     with page.expect_response(re.compile(r"state=active")):
         page.get_by_label("State").select_option("active")
     page.wait_for_function(
-        "document.querySelectorAll('[data-testid=project-table] tbody tr').length === 2"
+        "() => document.querySelectorAll('[data-testid=project-table] tbody tr').length === 2"
     )
     assert "state=active" in page.url
     assert "sort=bac" in page.url
@@ -387,7 +387,7 @@ def test_a_director_gets_both_sections_and_the_portfolio_table_filters_in_place(
     # Going back restores the unfiltered table.
     page.go_back()
     page.wait_for_function(
-        "document.querySelectorAll('[data-testid=project-table] tbody tr').length === 6"
+        "() => document.querySelectorAll('[data-testid=project-table] tbody tr').length === 6"
     )
     context.close()
 

@@ -62,7 +62,8 @@ FLOOR_SQL = """
 WITH report AS (
     SELECT DISTINCT ON (project_id) project_id, percent_complete, period_end
     FROM projects_statusreport
-    WHERE state = 'submitted' AND period_end <= %(as_of)s
+    WHERE state = 'submitted' AND period_end <= %(as_of)s AND NOT EXISTS (
+        SELECT 1 FROM projects_statusreport c WHERE c.supersedes_id = projects_statusreport.id)
     ORDER BY project_id, period_end DESC
 )
 SELECT projects.*, months.*, demand.*
@@ -196,7 +197,8 @@ CROSS JOIN (
                            date_trunc('month', s.period_end)::date AS month,
                            ROUND(p.budget_at_completion * s.percent_complete / 100, 2) AS ev
                     FROM projects_statusreport s JOIN projects_project p ON p.id = s.project_id
-                    WHERE s.state = 'submitted' AND p.state <> 'cancelled'
+                    WHERE s.state = 'submitted' AND p.state <> 'cancelled' AND NOT EXISTS (
+                        SELECT 1 FROM projects_statusreport c WHERE c.supersedes_id = s.id)
                     ORDER BY s.project_id, date_trunc('month', s.period_end), s.period_end DESC
                 ) month_end
             ) steps

@@ -32,6 +32,7 @@ from ppm.charts import (
     Series,
 )
 from ppm.charts.palette import HEALTH_COLOURS, HEALTH_MARKERS, LOAD_COLOURS
+from ppm.charts.scales import drawable
 from ppm.templatetags.conductor import format_money
 
 ZERO = Decimal("0")
@@ -84,8 +85,11 @@ def s_curve(dashboard: Dashboard, *, chart_id: str = "s-curve") -> LineChart:
     money = dashboard.money[0] if dashboard.money else None
     bac = money.evm.bac if money else ZERO
     references = []
-    if dashboard.months and bac:
-        first, last = dashboard.months[0]["month"], dashboard.months[-1]["month"]
+    # A month no chart can draw (a cost line of year 9999 saved before dates were checked)
+    # still counts in the sums above; the budget line spans the months that are drawn.
+    shown = [row["month"] for row in dashboard.months if drawable(row["month"])]
+    if shown and bac:
+        first, last = shown[0], shown[-1]
         label = f"BAC {short_money(bac, currency)}"
         references.append(
             ReferenceLine(start=(first, bac), end=(last, bac), label=label, label_at="start")

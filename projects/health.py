@@ -17,7 +17,10 @@ def project_evm(*, project: Project, as_of: date) -> metrics.EVM:
     end on or before `as_of`), by the definitions in metrics.py. Two queries."""
     report = (
         StatusReport.objects.filter(
-            project=project, state=ReportState.SUBMITTED, period_end__lte=as_of
+            project=project,
+            state=ReportState.SUBMITTED,
+            period_end__lte=as_of,
+            superseded_by__isnull=True,
         )
         .order_by("-period_end")
         .values("percent_complete", "period_end")

@@ -34,6 +34,8 @@ report AS (
            s.project_id, s.percent_complete, s.overall_rag, s.period_end
     FROM projects_statusreport s JOIN targets t ON t.id = s.project_id
     WHERE s.state = 'submitted' AND s.period_end <= %(as_of)s
+      -- A corrected report counts only in its current version.
+      AND NOT EXISTS (SELECT 1 FROM projects_statusreport c WHERE c.supersedes_id = s.id)
     ORDER BY s.project_id, s.period_end DESC
 ),
 status_at AS (
@@ -313,6 +315,7 @@ _SERIES = (
                ROUND(l.bac * s.percent_complete / 100, 2) AS ev
         FROM projects_statusreport s JOIN live l ON l.id = s.project_id
         WHERE s.state = 'submitted'
+          AND NOT EXISTS (SELECT 1 FROM projects_statusreport c WHERE c.supersedes_id = s.id)
         ORDER BY s.project_id, date_trunc('month', s.period_end), s.period_end DESC
     ),
     ev_step AS (

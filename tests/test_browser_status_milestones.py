@@ -241,16 +241,19 @@ def test_a_project_manager_starts_writes_and_submits_a_status_report(
     page.get_by_test_id("rag-overall").get_by_label("Overall", exact=True).select_option("amber")
     shoot(page, "status-editor-desktop")
 
-    # Submit without the reasons: asked to confirm, then told which reasons are missing.
+    # Submit without the reasons: told which reasons are missing (at the top and at each
+    # field), and not asked to confirm anything.
     risk.get_by_label("Why risk differs").fill("")
-    page.once("dialog", lambda dialog: dialog.dismiss())
-    page.get_by_role("button", name="Submit report").click()
-    page.wait_for_timeout(300)
-    assert StatusReport.objects.get(pk=report.pk).state == ReportState.DRAFT
-    page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_response(re.compile(rf"/status/{report.pk}/$")):
         page.get_by_role("button", name="Submit report").click()
-    page.get_by_text("Risk is Amber but the rules suggest Red: say why.").wait_for()
+    summary = page.get_by_test_id("error-summary")
+    summary.wait_for()
+    assert "Risk is Amber but the rules suggest Red: say why." in summary.inner_text()
+    assert page.get_by_test_id("confirm-submit").count() == 0
+    assert StatusReport.objects.get(pk=report.pk).state == ReportState.DRAFT
+    page.get_by_test_id("rag-risk").get_by_text(
+        "Risk is Amber but the rules suggest Red: say why."
+    ).wait_for()
     # Overall kept the reason copied from last period, so only risk is missing one.
     assert page.get_by_text("Overall is Amber but the rules suggest Red").count() == 0
     assert page.get_by_label("Why overall differs").input_value() == "See risk."
@@ -261,8 +264,11 @@ def test_a_project_manager_starts_writes_and_submits_a_status_report(
         "The vendor carries the penalty for a late FI consultant."
     )
     page.get_by_label("Why overall differs").fill("Risk is contractually covered; see risk.")
-    page.once("dialog", lambda dialog: dialog.accept())
+    # Now it passes: the final question, then the submission.
     page.get_by_role("button", name="Submit report").click()
+    page.get_by_test_id("confirm-submit").wait_for()
+    assert StatusReport.objects.get(pk=report.pk).state == ReportState.DRAFT
+    page.get_by_role("button", name="Yes, submit the report").click()
     page.get_by_test_id("immutable-note").wait_for()
     assert page.get_by_text(
         f"Status report for the period ending {day(this_month)} submitted."

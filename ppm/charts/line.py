@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from ppm.charts.model import LineChart, Point, Series, Value
 from ppm.charts.palette import MARKERS, MUTED, REFERENCE, colour_for, marker_for
-from ppm.charts.scales import Scale, build_scale
+from ppm.charts.scales import Scale, build_scale, drawable
 from ppm.charts.svg import (
     TICK_SPACING,
     Svg,
@@ -25,7 +25,9 @@ from ppm.charts.svg import (
 
 
 def _points(series: Series) -> list[Point]:
-    return [p if isinstance(p, Point) else Point(*p) for p in series.points]
+    """The series' points that can be drawn: one dated in year 9999 is skipped, not fatal."""
+    points = [p if isinstance(p, Point) else Point(*p) for p in series.points]
+    return [p for p in points if drawable(p.x) and drawable(p.y)]
 
 
 def _line_path(points: list[Point], x: Scale, y: Scale, *, step: bool) -> str:
@@ -131,6 +133,8 @@ def _render_line_chart(chart: LineChart) -> str:
         )
 
     for line in chart.reference_lines:
+        if not all(drawable(v) for v in (*line.start, *line.end)):
+            continue
         colour = pick_colour(line.colour, REFERENCE)
         x1, y1 = x(line.start[0]), y(line.start[1])
         x2, y2 = x(line.end[0]), y(line.end[1])

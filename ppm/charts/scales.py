@@ -35,6 +35,25 @@ _DATE_STEPS: tuple[tuple[int, str], ...] = (
 )
 _APPROX_DAYS = {"day": 1, "month": 30.44, "year": 365.25}
 
+# The dates a chart draws. Python's calendar ends at 0001 and 9999, and round ticks step past
+# a value (a year-9999 point needs a tick in 10000), so a date outside this window is left
+# out of the drawing rather than failing the page: such a date is bad data, and the pages
+# that show data point it out where it can be corrected (the rest of the chart still reads).
+FIRST_DRAWABLE = date(1800, 1, 1)
+LAST_DRAWABLE = date(2199, 12, 31)
+
+
+def drawable(value: Value) -> bool:
+    """Whether a value can be placed on an axis: a date in the drawable window, a finite
+    number."""
+    if isinstance(value, date):
+        return FIRST_DRAWABLE <= value <= LAST_DRAWABLE
+    return math.isfinite(value)
+
+
+def _clamped(day: date) -> date:
+    return min(max(day, FIRST_DRAWABLE), LAST_DRAWABLE)
+
 
 def to_number(value: Value) -> float:
     """A value's position on its axis: a date's day number, a number itself."""
@@ -165,11 +184,14 @@ class Scale:
 def build_scale(
     axis: Axis, values: Iterable[Value], *, start: float, end: float, max_ticks: int
 ) -> Scale:
-    """A scale over `values` (and the axis's fixed bounds), widened to round ticks."""
+    """A scale over `values` (and the axis's fixed bounds), widened to round ticks.
+
+    Values that cannot be drawn (see `drawable`) do not stretch the scale."""
     values = list(values)
     for value in values:
         if (axis.kind == "date") != isinstance(value, date):
             raise TypeError(f"axis {axis.label!r} is a {axis.kind} axis, got {value!r}")
+    values = [v for v in values if drawable(v)]
     fmt: Callable[[Value], str] | None = axis.tick_format
     if axis.kind == "date":
         days = [v for v in values if isinstance(v, date)]
@@ -177,6 +199,7 @@ def build_scale(
         hi = axis.maximum if isinstance(axis.maximum, date) else max(days, default=None)
         if lo is None or hi is None:
             lo = hi = date.today()
+        lo, hi = _clamped(lo), _clamped(hi)
         if hi <= lo:  # one date only: show a month either side
             lo, hi = lo - timedelta(days=30), hi + timedelta(days=30)
         first, last, ticks = date_ticks(lo, hi, max_ticks)

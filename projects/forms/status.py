@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -12,15 +13,20 @@ from projects.selectors.status import DIMENSION_LABELS
 from projects.services.status import DIMENSIONS
 from projects.views.common import VersionedForm
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TEXT_FIELDS = ("narrative", "achievements", "next_steps")
 
 
 class StartReportForm(forms.Form):
-    """Open a draft for a reporting period, optionally from last period's report."""
+    """Open a draft for a reporting period, optionally from last period's report.
+
+    Periods are months: the field offers the month ends of the reporting calendar that have
+    no report yet (`periods`, as (date, label)); the service decides what is accepted, so a
+    date typed by hand is snapped to its month end or refused next to the field."""
 
     period_end = forms.DateField(
-        label="Period end", widget=DATE_INPUT, help_text="The last day of the reporting period."
+        label="Period end",
+        widget=forms.Select,
+        help_text="Reports are monthly: the period ends on the month's last day.",
     )
     copy_from_last = forms.BooleanField(
         label="Copy from last period",
@@ -28,6 +34,10 @@ class StartReportForm(forms.Form):
         help_text="Start from the last submitted report: RAG, narrative and percent complete; "
         "its next steps become this period's achievements.",
     )
+
+    def __init__(self, *args: Any, periods: list[tuple[date, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["period_end"].widget.choices = [(d.isoformat(), label) for d, label in periods]
 
 
 class StatusReportForm(VersionedForm):
@@ -92,3 +102,26 @@ class StatusReportForm(VersionedForm):
     def dimension_fields(self) -> dict[str, tuple[forms.BoundField, forms.BoundField]]:
         """(choice, reason) bound fields per dimension, for the template."""
         return {d: (self[f"{d}_rag"], self[f"{d}_reason"]) for d in DIMENSIONS}
+
+
+class CorrectReportForm(StatusReportForm):
+    """The PMO's correction of a submitted report: the same fields, and why it is corrected.
+
+    No version: a correction is a new row, and a second correction of the same version is
+    refused by the database (one-to-one on `supersedes`)."""
+
+    reason = forms.CharField(
+        label="Reason for the correction",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Kept with both versions in the project's history.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["version"]
+
+
+class DiscardReportForm(VersionedForm):
+    """Confirms discarding a draft, with the version the user saw (a draft saved meanwhile
+    by someone else is not thrown away unseen)."""

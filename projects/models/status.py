@@ -48,6 +48,21 @@ class StatusReport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # A submitted report is never rewritten (the trigger below): the PMO corrects one by
+    # submitting a new version that points at it. The old row is left exactly as it was, so
+    # "current" means "no later version supersedes it" (the reverse side, `superseded_by`).
+    supersedes = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+        help_text="The submitted version this one corrects.",
+    )
+    correction_reason = models.TextField(blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -55,8 +70,17 @@ class StatusReport(models.Model):
     class Meta:
         ordering = ["project", "-period_end"]
         constraints = [
+            # One original report per period; its corrections form a chain behind it (each
+            # supersedes exactly one version: the one-to-one above).
             models.UniqueConstraint(
-                fields=["project", "period_end"], name="status_report_one_per_period"
+                fields=["project", "period_end"],
+                condition=Q(supersedes__isnull=True),
+                name="status_report_one_per_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(supersedes__isnull=True)
+                | (Q(state=ReportState.SUBMITTED) & ~Q(correction_reason="")),
+                name="status_report_correction_is_submitted_with_reason",
             ),
             models.CheckConstraint(
                 condition=Q(percent_complete__gte=0, percent_complete__lte=100),

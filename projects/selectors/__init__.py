@@ -15,6 +15,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
     CharField,
+    DateField,
     F,
     IntegerField,
     OuterRef,
@@ -54,10 +55,25 @@ class SubqueryCount(Subquery):
 def latest_submitted_rag() -> Subquery:
     """Overall RAG of the project's latest submitted status report (NULL when none)."""
     return Subquery(
-        StatusReport.objects.filter(project=OuterRef("pk"), state=ReportState.SUBMITTED)
+        StatusReport.objects.filter(
+            project=OuterRef("pk"), state=ReportState.SUBMITTED, superseded_by__isnull=True
+        )
         .order_by("-period_end")
         .values("overall_rag")[:1],
         output_field=CharField(),
+    )
+
+
+def last_submitted_period_end() -> Subquery:
+    """Period end of the project's latest current submitted report (NULL when none): read
+    live rather than from the rollup, so a report just submitted clears its "due" mark."""
+    return Subquery(
+        StatusReport.objects.filter(
+            project=OuterRef("pk"), state=ReportState.SUBMITTED, superseded_by__isnull=True
+        )
+        .order_by("-period_end")
+        .values("period_end")[:1],
+        output_field=DateField(),
     )
 
 
@@ -409,7 +425,9 @@ def project_overview(*, project: Project) -> ProjectOverview:
     """Five queries: latest submitted report, milestones, costs by category, top open risks
     by probability × impact, change requests."""
     latest = (
-        StatusReport.objects.filter(project=project, state=ReportState.SUBMITTED)
+        StatusReport.objects.filter(
+            project=project, state=ReportState.SUBMITTED, superseded_by__isnull=True
+        )
         .select_related("author")
         .order_by("-period_end")
         .first()

@@ -23,8 +23,11 @@ from projects.services.milestones import (
 from projects.services.project import project_replan
 from projects.services.raid import raid_close, raid_create, raid_reopen, raid_update
 from projects.services.status import (
+    status_report_correct,
+    status_report_discard,
     status_report_start,
     status_report_submit,
+    status_report_submit_check,
     status_report_update,
 )
 
@@ -48,7 +51,10 @@ __all__ = [
     "raid_create",
     "raid_reopen",
     "raid_update",
+    "status_report_correct",
+    "status_report_discard",
     "status_report_start",
     "status_report_submit",
+    "status_report_submit_check",
     "status_report_update",
 ]

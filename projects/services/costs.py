@@ -16,6 +16,7 @@ from ppm.audit import acting_as
 from projects.choices import CostCategory, ExpenseType
 from projects.models import CostLine, Project
 from projects.services.common import ConflictError, DomainError, mark_rollup_stale, save_versioned
+from projects.services.dates import check_cost_month
 
 AMOUNT_FIELDS = ("planned", "actual", "forecast")
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -128,6 +129,7 @@ def cost_cell_set(
     if amount_field not in AMOUNT_FIELDS:
         raise DomainError(f"Unknown column '{amount_field}'.", field="field")
     key.validate()
+    check_cost_month(project, key.month)
     with transaction.atomic(), acting_as(by):
         line = CostLine.objects.filter(
             project=project, month=key.month, expense_type=key.expense_type, category=key.category
@@ -216,11 +218,12 @@ def _csv_dialect(text: str) -> str:
     return ","
 
 
-def cost_csv_preview(text: str) -> ImportPreview:
+def cost_csv_preview(text: str, *, project: Project | None = None) -> ImportPreview:
     """Parse a CSV (columns: month, expense_type, category, planned, actual, forecast).
 
     Column names are case-insensitive; expense types and categories may be given by value
-    ('opex') or label ('Opex'); empty amounts leave the cell as it is.
+    ('opex') or label ('Opex'); empty amounts leave the cell as it is. With `project`, a
+    month outside the project's window (services.dates) is that row's error.
     """
     preview = ImportPreview()
     text = text.lstrip("\ufeff")
@@ -241,6 +244,8 @@ def cost_csv_preview(text: str) -> ImportPreview:
                 category=(row.get("category") or "").strip().lower(),
             )
             key.validate()
+            if project is not None:
+                check_cost_month(project, key.month)
             cells = []
             for name in AMOUNT_FIELDS:
                 if name in header and (row.get(name) or "").strip() != "":
@@ -272,6 +277,10 @@ def cost_import_apply(
     by_line: dict[CellKey, dict[str, Decimal]] = {}
     for key, amount_field, amount in preview.cells:
         by_line.setdefault(key, {})[amount_field] = amount
+    # Whatever built the preview (a file, a paste, a hand-made POST), no month outside the
+    # project's window is written.
+    for month in sorted({key.month for key in by_line}):
+        check_cost_month(project, month)
     with transaction.atomic(), acting_as(by, reason=reason):
         months = {key.month for key in by_line}
         existing = {

@@ -11,6 +11,7 @@ from django.utils import timezone
 from ppm.audit import acting_as
 from projects.models import Milestone, MilestoneForecast, Project
 from projects.services.common import DomainError, mark_rollup_stale, save_versioned
+from projects.services.dates import check_within_project
 
 
 def _check_within_project(project: Project, value: date, field: str) -> None:
@@ -19,6 +20,7 @@ def _check_within_project(project: Project, value: date, field: str) -> None:
             f"The date is before the project starts ({project.baseline_start:%d %b %Y}).",
             field=field,
         )
+    check_within_project(project, value, field=field)
 
 
 def _record_forecast(milestone: Milestone, *, by, reason: str) -> None:
@@ -44,6 +46,8 @@ def milestone_create(
 ) -> Milestone:
     """Plan a new milestone; its first forecast is its baseline unless stated otherwise."""
     _check_within_project(project, baseline_date, "baseline_date")
+    if forecast_date is not None:
+        _check_within_project(project, forecast_date, "forecast_date")
     milestone = Milestone(
         project=project,
         name=name.strip(),

@@ -10,6 +10,7 @@ from django.db import transaction
 from ppm.audit import acting_as
 from projects.models import Project
 from projects.services.common import DomainError, mark_rollup_stale, save_versioned
+from projects.services.dates import check_calendar
 
 PLAN_FIELDS = ("forecast_finish", "budget_at_completion")
 
@@ -26,6 +27,7 @@ def project_replan(
     """Change a project's forecast finish and/or budget at completion, with a reason."""
     changes: dict[str, object] = {}
     if forecast_finish is not None:
+        check_calendar(forecast_finish, field="forecast_finish")
         if forecast_finish < project.baseline_start:
             raise DomainError(
                 "The finish cannot be before the project starts.", field="forecast_finish"

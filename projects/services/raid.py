@@ -16,6 +16,7 @@ from ppm.audit import acting_as
 from projects.choices import RaidStatus
 from projects.models import Dependency, Milestone, Project, Risk
 from projects.services.common import DomainError, mark_rollup_stale, save_versioned
+from projects.services.dates import check_within_project
 
 RISK_FIELDS = (
     "title",
@@ -32,11 +33,15 @@ RISK_FIELDS = (
 ITEM_FIELDS = ("title", "description", "owner", "due_date", "status")
 
 
-def _check_common(values: dict) -> None:
+def _check_common(of: Project | Model, values: dict) -> None:
+    """`of`: the project, or the item whose project is read only when a due date is given."""
     if "title" in values and not (values["title"] or "").strip():
         raise DomainError("A title is required.", field="title")
     if values.get("status") == RaidStatus.CLOSED:
         raise DomainError("Use 'close' to close an item: it needs a resolution.", field="status")
+    if values.get("due_date") is not None:
+        project = of if isinstance(of, Project) else of.project
+        check_within_project(project, values["due_date"], field="due_date", what="Due dates")
 
 
 def _check_risk(values: dict) -> None:
@@ -50,7 +55,7 @@ def _check_risk(values: dict) -> None:
 
 def raid_create(*, model: type[Model], project: Project, by, **values) -> Model:
     """Log a new risk, issue, assumption or dependency against a project."""
-    _check_common({"title": values.get("title", ""), **values})
+    _check_common(project, {"title": values.get("title", ""), **values})
     if model is Risk:
         _check_risk(values)
     if model is Dependency:
@@ -90,7 +95,7 @@ def raid_update(*, item: Model, expected_version: int, by, **values) -> Model:
     """Edit an open RAID item (closing has its own action)."""
     if item.status == RaidStatus.CLOSED:
         raise DomainError("This item is closed; reopen it to change it.")
-    _check_common(values)
+    _check_common(item, values)
     if isinstance(item, Risk):
         _check_risk(values)
     if isinstance(item, Dependency):
@@ -128,7 +133,7 @@ def raid_close(
     if item.status == RaidStatus.CLOSED and item.version == expected_version:
         raise DomainError("This item is already closed.")
     changes = {name: value for name, value in (changes or {}).items() if name != "status"}
-    _check_common(changes)
+    _check_common(item, changes)
     if isinstance(item, Risk):
         _check_risk(changes)
     if isinstance(item, Dependency):

@@ -9,10 +9,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ppm.audit import acting_as
+from ppm.roles import Role, has_role
 from projects.choices import RAG, ReportState
 from projects.health import project_health_suggestion
 from projects.models import Project, StatusReport
-from projects.services.common import DomainError, mark_rollup_stale, save_versioned
+from projects.services.common import (
+    ConflictError,
+    DomainError,
+    mark_rollup_stale,
+    save_versioned,
+)
+from projects.services.dates import check_period_end
 
 DIMENSIONS = ("overall", "schedule", "cost", "scope", "risk")
 EDITABLE_FIELDS = (
@@ -26,16 +33,30 @@ EDITABLE_FIELDS = (
 COPIED_FIELDS = (*(f"{d}_rag" for d in DIMENSIONS), "narrative", "next_steps", "percent_complete")
 
 
+def current_reports():
+    """Status reports no correction supersedes: the ones every list, figure and rollup reads
+    (a superseded version is kept for history only)."""
+    return StatusReport.objects.filter(superseded_by__isnull=True)
+
+
 def status_report_start(
-    *, project: Project, period_end: date, by, copy_from_last: bool = False
+    *,
+    project: Project,
+    period_end: date,
+    by,
+    copy_from_last: bool = False,
+    today: date | None = None,
 ) -> StatusReport:
-    """Open a draft for a period; optionally start from the last submitted report's content."""
+    """Open a draft for a period; optionally start from the last submitted report's content.
+
+    Periods are months: a date inside one stands for its month end. Only the reporting
+    calendar is accepted (services.dates.check_period_end)."""
+    period_end = check_period_end(project, period_end, today=today or timezone.localdate())
     report = StatusReport(project=project, period_end=period_end, author=by)
     if copy_from_last:
         previous = (
-            StatusReport.objects.filter(
-                project=project, state=ReportState.SUBMITTED, period_end__lt=period_end
-            )
+            current_reports()
+            .filter(project=project, state=ReportState.SUBMITTED, period_end__lt=period_end)
             .order_by("-period_end")
             .first()
         )
@@ -108,19 +129,28 @@ def status_report_update(
     return report
 
 
-def status_report_submit(*, report: StatusReport, expected_version: int, by) -> StatusReport:
-    """Submit a draft: the rule suggestions are frozen beside the manager's choices."""
+def status_report_submit_check(*, report: StatusReport) -> dict[str, str]:
+    """What submitting the draft now would check, without submitting: raises as
+    status_report_submit would (MissingOverrideReasons names every missing reason), else
+    returns the rules' suggestion it would freeze. The editor asks for the final
+    confirmation only once this passes."""
     if report.state != ReportState.DRAFT:
         raise DomainError("This report has already been submitted.")
     suggested = project_health_suggestion(project=report.project, as_of=report.period_end)
     _check_overrides(report, suggested.as_dict())
+    return suggested.as_dict()
+
+
+def status_report_submit(*, report: StatusReport, expected_version: int, by) -> StatusReport:
+    """Submit a draft: the rule suggestions are frozen beside the manager's choices."""
+    suggested = status_report_submit_check(report=report)
     report.state = ReportState.SUBMITTED
     report.submitted_at = timezone.now()
-    report.suggested_rags = suggested.as_dict()
+    report.suggested_rags = suggested
     report.override_reasons = {
         d: r
         for d, r in (report.override_reasons or {}).items()
-        if getattr(report, f"{d}_rag") != suggested.as_dict()[d]
+        if getattr(report, f"{d}_rag") != suggested[d]
     }
     with transaction.atomic(), acting_as(by):
         save_versioned(
@@ -130,3 +160,85 @@ def status_report_submit(*, report: StatusReport, expected_version: int, by) -> 
         )
         mark_rollup_stale(report.project_id)
     return report
+
+
+def status_report_discard(*, report: StatusReport, expected_version: int, by) -> None:
+    """Throw a draft away (a period started by mistake, or to start again). The audit trail
+    keeps what it held; a submitted report cannot be discarded (the database refuses too)."""
+    if report.state != ReportState.DRAFT:
+        raise DomainError("Only a draft can be discarded; this report has been submitted.")
+    with transaction.atomic(), acting_as(by, reason="Draft discarded"):
+        deleted, _ = StatusReport.objects.filter(
+            pk=report.pk, version=expected_version, state=ReportState.DRAFT
+        ).delete()
+        if not deleted:
+            current = StatusReport.objects.filter(pk=report.pk).first()
+            if current is None:
+                raise DomainError("This draft has already been discarded.")
+            if current.state != ReportState.DRAFT:
+                raise DomainError("This report has been submitted meanwhile; it is kept.")
+            raise ConflictError(current=current, expected_version=expected_version)
+        mark_rollup_stale(report.project_id)
+
+
+def may_correct_status_report(user) -> bool:
+    """Only the PMO (and superusers) correct a submitted report: it is the record directors
+    read, so a correction is a governance act, not an edit."""
+    return user.is_authenticated and (user.is_superuser or has_role(user, Role.PMO))
+
+
+def status_report_correct(*, report: StatusReport, by, reason: str, **changes) -> StatusReport:
+    """Correct a submitted report by submitting a new version that supersedes it.
+
+    The old version stays untouched (the database refuses to rewrite it) and readable in the
+    history; lists, figures and rollups read only the new one. The rules' suggestion frozen at
+    the original submission stays the yardstick, so a RAG that differs from it needs a reason
+    as on submit. `changes` are the editable fields (EDITABLE_FIELDS)."""
+    if not may_correct_status_report(by):
+        raise DomainError("Only the PMO corrects a submitted report.")
+    if report.state != ReportState.SUBMITTED:
+        raise DomainError("Only a submitted report is corrected; a draft is simply edited.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the report is corrected.", field="reason")
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise DomainError(f"Not editable: {', '.join(sorted(unknown))}.")
+    percent = changes.get("percent_complete", report.percent_complete)
+    if not Decimal("0") <= Decimal(percent) <= Decimal("100"):
+        raise DomainError("Percent complete must be between 0 and 100.", field="percent_complete")
+    correction = StatusReport(
+        project_id=report.project_id,
+        period_end=report.period_end,
+        state=ReportState.SUBMITTED,
+        author_id=report.author_id,
+        suggested_rags=dict(report.suggested_rags or {}),
+        supersedes=report,
+        correction_reason=reason,
+        corrected_by=by,
+        submitted_at=timezone.now(),
+        **{name: getattr(report, name) for name in EDITABLE_FIELDS},
+    )
+    for name, value in changes.items():
+        setattr(correction, name, value)
+    correction.override_reasons = {
+        k: v.strip() for k, v in (correction.override_reasons or {}).items() if v and v.strip()
+    }
+    suggested = correction.suggested_rags
+    if all(d in suggested for d in DIMENSIONS):
+        _check_overrides(correction, suggested)
+        correction.override_reasons = {
+            d: r
+            for d, r in correction.override_reasons.items()
+            if getattr(correction, f"{d}_rag") != suggested[d]
+        }
+    try:
+        with transaction.atomic(), acting_as(by, reason=f"Status report corrected: {reason}"):
+            correction.save()
+            mark_rollup_stale(report.project_id)
+    except IntegrityError:
+        # The one-to-one on `supersedes`: someone corrected this version first.
+        raise DomainError(
+            "This version has just been corrected by someone else; correct the current one."
+        ) from None
+    return correction

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from portfolio.models import HealthPolicy
 from projects.choices import RAG, ReportState
+from projects.metrics import report_due_period_end
 from projects.models import StatusReport
 from projects.selectors.status import month_end
 from projects.tests.factories import (
@@ -156,8 +157,14 @@ def test_a_report_of_another_project_is_not_found(client, pm, project, other_pro
 # --- Start a report ----------------------------------------------------------------------------
 
 
-def test_the_start_form_proposes_the_end_of_the_current_month(client, pm, project):
+def test_the_start_form_proposes_the_period_that_is_due(client, pm, project):
     client.force_login(pm)
+    response = client.get(list_url(project))
+    due = report_due_period_end(timezone.localdate())
+    assert response.context["start_form"].initial["period_end"] == due
+    assert f'<option value="{due.isoformat()}" selected>' in response.text
+    # Once the due period has a report, the month in progress is proposed.
+    StatusReportFactory(project=project, period_end=due, author=pm)
     response = client.get(list_url(project))
     expected = month_end(timezone.localdate())
     assert response.context["start_form"].initial["period_end"] == expected
@@ -346,6 +353,14 @@ def test_submitting_an_override_without_reasons_marks_every_missing_reason(
         risk_reason="Vendor has contractually absorbed the risk.",
         overall_reason="Managed: see risk.",
     )
+    # Now it passes its checks: the final question comes, and nothing is submitted yet.
+    response = client.post(report_url(draft), data)
+    assert response.status_code == 200
+    assert 'data-testid="confirm-submit"' in response.text
+    assert 'data-testid="error-summary"' not in response.text
+    draft.refresh_from_db()
+    assert draft.state == ReportState.DRAFT
+    data.update(version=str(draft.version), action="confirm")
     response = client.post(report_url(draft), data)
     assert response.status_code == 302
     draft.refresh_from_db()
@@ -366,7 +381,7 @@ def test_a_submitted_report_is_read_only_and_shows_what_was_overridden(client, p
         risk_reason="Insured.",
         overall_reason="Insured.",
         narrative="**Good** month.\n\n<script>alert(1)</script>",
-        action="submit",
+        action="confirm",
     )
     response = client.post(report_url(draft), data, follow=True)
     assert "submitted." in response.text
@@ -385,7 +400,7 @@ def test_a_submitted_report_is_read_only_and_shows_what_was_overridden(client, p
 
 def test_submitting_with_htmx_redirects_to_the_report(client, pm, project, draft):
     client.force_login(pm)
-    response = client.post(report_url(draft), editor_data(draft, action="submit"), headers=HTMX)
+    response = client.post(report_url(draft), editor_data(draft, action="confirm"), headers=HTMX)
     assert response["HX-Redirect"] == report_url(draft)
 
 

@@ -16,11 +16,13 @@ from projects.metrics import DEFAULT_THRESHOLDS
 from projects.selectors import (
     HEALTH_FILTERS,
     ProjectListParams,
+    last_submitted_period_end,
     portfolios_with,
     project_overview,
     project_table,
     projects_of,
 )
+from projects.selectors.status import report_flag
 from projects.views.common import load_project, section_context
 
 MY_PROJECTS_ROLES = (Role.PROJECT_MANAGER, Role.DIRECTOR, Role.PMO)
@@ -39,8 +41,15 @@ def my_projects(request: HtmxHttpRequest) -> HttpResponse:
         raise PermissionDenied("My projects is for project managers, directors and PMO.")
     params = ProjectListParams.from_query(request.GET)
     projects = projects_of(user=request.user)
-    table = project_table(projects=projects, params=params)
+    table = project_table(
+        projects=projects.annotate(last_report_end=last_submitted_period_end()), params=params
+    )
     table.portfolios = portfolios_with(projects)
+    today = timezone.localdate()
+    for project in table.page:
+        project.report_flag = report_flag(
+            project=project, last_period_end=project.last_report_end, today=today
+        )
     return render_page(
         request,
         "projects/mine.html",

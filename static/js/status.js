@@ -1,6 +1,7 @@
-// Status report editor: show the reason box where a RAG choice differs from the rules, and
-// ask before the irrevocable submit. The page works without this script (every reason box is
-// then shown, and the server still refuses a submit without its reasons).
+// Status report editor: show the reason box where a RAG choice differs from the rules. The
+// page works without this script (every reason box is then shown, and the server still
+// refuses a submit without its reasons). The final "submit?" question is the server's: it is
+// asked only once the draft passes its checks.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -25,19 +26,6 @@
       }
     }
   });
-
-  // Runs in the capture phase, before htmx sees the submit, so "Cancel" stops both.
-  document.addEventListener(
-    "submit",
-    function (event) {
-      var button = event.submitter;
-      if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) {
-        event.preventDefault();
-        event.stopImmediatePropagation();
-      }
-    },
-    true
-  );
 
   document.addEventListener("DOMContentLoaded", function () { syncAll(document); });
   document.addEventListener("htmx:afterSwap", function (event) { syncAll(event.detail.target); });

@@ -38,6 +38,7 @@ from projects.selectors.costs.model import (
     SummaryRow,
 )
 from projects.services.costs import AMOUNT_FIELDS
+from projects.services.dates import cost_month_range
 
 
 def _default_year(years: list[int], today: date) -> int:
@@ -116,6 +117,13 @@ def cost_grid(
     finish = max(project.baseline_finish, project.forecast_finish or project.baseline_finish)
     first = min([project.baseline_start, *(k[0] for k in lines)])
     last = max([finish, *(k[0] for k in lines)])
+    # A line outside the months a cost may have (one saved before months were checked, or
+    # by hand) does not stretch the grid over decades: the columns stay in the window, and
+    # the page lists such lines (`outside`) while the totals still count them.
+    low, high = cost_month_range(project)
+    first, last = max(first, low), min(last, high)
+    last = max(first, last)
+    outside = sorted(k for k in lines if not low <= k[0] <= high)
     span = months_between(first, last)
     chosen = _window(span, year, today)
     window = [m for m in span if chosen is None or m.year == chosen]
@@ -290,6 +298,7 @@ def cost_grid(
         cells=grid_cells,
         rows=grid_rows,
         span_months=span,
+        outside=outside,
     )
 
 

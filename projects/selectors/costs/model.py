@@ -224,6 +224,8 @@ class CostGrid:
     cells: dict[str, GridCell] = field(default_factory=dict)
     rows: list[GridRow] = field(default_factory=list)
     span_months: list[date] = field(default_factory=list)
+    # (month, expense type, category) of lines outside the months a cost may have.
+    outside: list[tuple[date, str, str]] = field(default_factory=list)
 
     @property
     def paged(self) -> bool:

@@ -103,7 +103,9 @@ def cost_import(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         form = CostUploadForm(request.POST, request.FILES)
         if form.is_valid():
             csv_text = form.cleaned_data["file"]
-            review = cost_import_review(project=project, preview=cost_csv_preview(csv_text))
+            review = cost_import_review(
+                project=project, preview=cost_csv_preview(csv_text, project=project)
+            )
     else:
         form = CostUploadForm()
     context = _import_context(request, project, form=form, review=review, csv_text=csv_text)
@@ -120,7 +122,9 @@ def cost_import_confirm(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest("The reviewed file could not be read; upload it again.")
     csv_text = form.cleaned_data["csv_text"]
-    review = cost_import_review(project=project, preview=cost_csv_preview(csv_text))
+    review = cost_import_review(
+        project=project, preview=cost_csv_preview(csv_text, project=project)
+    )
     warning = ""
     if review.can_apply:
         seen = form.cleaned_data["versions"]

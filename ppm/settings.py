@@ -108,15 +108,15 @@ if env_bool("DB_POOL", True):
         "min_size": 0,
         "max_size": env_int("DB_POOL_MAX_SIZE", 8),
         "timeout": env_int("DB_POOL_TIMEOUT", 10),
+        # A pooled connection outlives a PostgreSQL restart on our side only: without a check
+        # on checkout, each stale one was a 500. The check is one empty round trip, and a
+        # dead connection is replaced before the request sees it.
+        "check": ConnectionPool.check_connection,
     }
 # PostgreSQL's JIT compiles a query once its estimated cost crosses jit_above_cost: right for
 # long analytic queries, wrong for a web request. On rollup tables whose statistics lag their
 # rewrites, a 5-row portfolio query was estimated costly enough to spend 34 ms compiling
 # (bench/README.md); the app's sessions run without it. DB_JIT=true restores the default.
-        # A pooled connection outlives a PostgreSQL restart on our side only: without a check
-        # on checkout, each stale one was a 500. The check is one empty round trip, and a
-        # dead connection is replaced before the request sees it.
-        "check": ConnectionPool.check_connection,
 if not env_bool("DB_JIT", False):
     DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "") or None}

@@ -204,6 +204,22 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 
+# --- Cost imports. A file is read and checked inside a web request, so what it expands to is
+# capped as well as what it weighs: a 182 KB workbook held 300,000 rows and kept a worker
+# busy for two minutes. A checked file waits in the cache (not in the page) until applied.
+COST_IMPORT_MAX_UPLOAD_BYTES = env_int("COST_IMPORT_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)
+COST_IMPORT_MAX_ROWS = env_int("COST_IMPORT_MAX_ROWS", 5_000)
+COST_IMPORT_MAX_EXPANDED_BYTES = env_int("COST_IMPORT_MAX_EXPANDED_BYTES", 3 * 1024 * 1024)
+COST_IMPORT_REVIEW_MINUTES = env_int("COST_IMPORT_REVIEW_MINUTES", 60)
+for _name in (
+    "COST_IMPORT_MAX_UPLOAD_BYTES",
+    "COST_IMPORT_MAX_ROWS",
+    "COST_IMPORT_MAX_EXPANDED_BYTES",
+    "COST_IMPORT_REVIEW_MINUTES",
+):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
+
 # --- Email (Django 6.1 MAILERS). SMTP in production; the console with DEBUG on.
 EMAIL_BACKEND_PATH = env_str(
     "EMAIL_BACKEND",
@@ -241,6 +257,21 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (Django's own middleware). Scripts only from our origin: no inline
+# script, no event-handler attribute, no eval (htmx runs with allowEval off, see base.html).
+# Styles likewise: bars use width classes instead of style attributes and charts use SVG
+# presentation attributes, which CSP does not govern; the nonce serves only the 500 page's
+# inline <style> (it is sent only when a page uses it).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -257,21 +288,6 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-# Content-Security-Policy (Django's own middleware). Scripts only from our origin: no inline
-# script, no event-handler attribute, no eval (htmx runs with allowEval off, see base.html).
-# Styles likewise: bars use width classes instead of style attributes and charts use SVG
-# presentation attributes, which CSP does not govern; the nonce serves only the 500 page's
-# inline <style> (it is sent only when a page uses it).
-SECURE_CSP = {
-    "default-src": [CSP.SELF],
-    "script-src": [CSP.SELF],
-    "style-src": [CSP.SELF, CSP.NONCE],
-    "img-src": [CSP.SELF, "data:"],
-    "object-src": [CSP.NONE],
-    "base-uri": [CSP.SELF],
-    "form-action": [CSP.SELF],
-    "frame-ancestors": [CSP.NONE],
-}
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }

@@ -79,6 +79,7 @@ def test_a_complete_environment_loads_and_parses_the_database_url():
         ({"EMAIL_USE_TLS": "true", "EMAIL_USE_SSL": "true"}, "EMAIL_USE_TLS and EMAIL_USE_SSL"),
         ({"CSRF_TRUSTED_ORIGINS": "ppm.example.org"}, "must start with http:// or https://"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD' is not a logging level"),
+        ({"COST_IMPORT_MAX_ROWS": "0"}, "COST_IMPORT_MAX_ROWS must be at least 1."),
     ],
 )
 def test_a_missing_or_malformed_variable_stops_start_up_naming_it(overrides, message):

@@ -6,18 +6,16 @@ the user's own words), so a bad amount is shown next to the cell with the typed 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from datetime import date, datetime
 
-import openpyxl
 from django import forms
+from django.conf import settings
 
 from projects.selectors.costs import encode_line_key, parse_cell_key, parse_line_key
+from projects.services.common import DomainError
+from projects.services.cost_files import cost_file_text, file_size_text
 from projects.services.costs import CellKey
 
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_PASTE_CHARS = 200_000
 
 
@@ -85,67 +83,32 @@ class CostUploadForm(forms.Form):
     file = forms.FileField(
         label="CSV or Excel file",
         widget=forms.FileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
-        help_text=(
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        max_bytes = settings.COST_IMPORT_MAX_UPLOAD_BYTES
+        self.fields["file"].help_text = (
             "Columns: month (YYYY-MM), expense_type (capex or opex), category (labour, vendor, "
             "licence, hardware or cloud), planned, actual, forecast. Empty amounts are left "
-            "as they are. CSV (comma- or semicolon-separated) or an Excel .xlsx file (its first "
-            "sheet); at most 2 MB."
-        ),
-    )
+            "as they are. CSV (comma- or semicolon-separated, UTF-8) or an Excel .xlsx file "
+            f"(its first sheet); at most {file_size_text(max_bytes)} and "
+            f"{settings.COST_IMPORT_MAX_ROWS:,} rows."
+        )
 
     def clean_file(self) -> str:
         """The file as CSV text (an Excel workbook's first sheet is converted)."""
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("The file is larger than 2 MB.")
-        raw = upload.read()
-        if raw.startswith(b"PK") and upload.name.lower().endswith(".xlsx"):
-            return _xlsx_as_csv(raw)
-        # Spreadsheets save UTF-8 (often with a BOM) or, on older Windows, Windows-1252.
-        for encoding in ("utf-8-sig", "cp1252"):
-            try:
-                return raw.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-        raise forms.ValidationError("The file is not text (save it as CSV).")
-
-
-def _xlsx_cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime | date):
-        return f"{value:%Y-%m}"
-    if isinstance(value, float):
-        # The shortest text that reads back as the same float: 1234.56 stays 1234.56, and a
-        # formula's 1357.8000000000002 is refused later rather than rounded silently. A
-        # number is never ambiguous, but its text '12.345' would read as a thousands group:
-        # a trailing zero keeps it a decimal (refused for its three decimals).
-        text = repr(value)
-        _, dot, fraction = text.partition(".")
-        return f"{text}0" if dot and len(fraction) == 3 and "e" not in text else text
-    return str(value)
-
-
-def _xlsx_as_csv(raw: bytes) -> str:
-    """The first sheet of an Excel workbook as CSV text, row for row (so row numbers in
-    error messages are the sheet's). Cached formula results are read, never formulas."""
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds of error for a damaged file
-        raise forms.ValidationError("The Excel file could not be read.") from None
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for row in workbook.worksheets[0].iter_rows(values_only=True):
-        writer.writerow([_xlsx_cell(value) for value in row])
-    workbook.close()
-    return out.getvalue()
+        limit = settings.COST_IMPORT_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(f"The file is larger than {file_size_text(limit)}.")
+        try:
+            return cost_file_text(upload.read())
+        except DomainError as error:
+            raise forms.ValidationError(error.message) from None
 
 
 class CostImportApplyForm(forms.Form):
-    """The reviewed file again, with the versions of the lines it changes as they were shown."""
+    """The token of a checked file kept on the server (services.cost_files)."""
 
-    csv_text = forms.CharField(strip=False, max_length=4 * MAX_UPLOAD_BYTES)
-    versions = forms.CharField(required=False, max_length=4 * MAX_UPLOAD_BYTES)
-
-    def clean_versions(self):
-        return decode_versions(self.cleaned_data["versions"])
+    token = forms.RegexField(regex=r"^[A-Za-z0-9_-]{20,100}$")

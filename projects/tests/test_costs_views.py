@@ -119,7 +119,7 @@ def test_read_only_and_outside_roles_get_403_on_every_write(client, request, cos
         "costs-cell": {"cell": "2026-03_opex_labour_planned", "version": "1", "amount": "1"},
         "costs-paste": {"anchor": "2026-03_opex_labour_planned", "text": "1\t2"},
         "costs-import": {},
-        "costs-import-apply": {"csv_text": "month,expense_type,category,planned\n"},
+        "costs-import-apply": {"token": "x" * 43},
     }
     for name, data in posts.items():
         response = client.post(reverse(f"projects:{name}", args=[costed.pk]), data, **HTMX)
@@ -488,7 +488,7 @@ def test_an_upload_is_reviewed_then_applied_all_at_once(client, pm, costed):
     assert "Apply 2 changes" in response.text
     apply = client.post(
         reverse("projects:costs-import-apply", args=[costed.pk]),
-        {"csv_text": response.context["csv_text"], "versions": response.context["versions"]},
+        {"token": response.context["token"]},
     )
     assert apply.status_code == 302
     assert apply.url == grid_url(costed)
@@ -509,7 +509,7 @@ def test_applying_a_review_after_someone_changed_the_costs_saves_nothing(client,
     )
     apply = client.post(
         reverse("projects:costs-import-apply", args=[costed.pk]),
-        {"csv_text": response.context["csv_text"], "versions": response.context["versions"]},
+        {"token": response.context["token"]},
     )
     assert apply.status_code == 200
     assert "changed the costs since your preview" in apply.text
@@ -556,7 +556,11 @@ def test_a_file_that_is_not_text_is_refused_next_to_the_field(client, pm, costed
     client.force_login(pm)
     file = SimpleUploadedFile("c.csv", b"\x81\x8d\x8f\x90\x9d" * 10)
     response = client.post(reverse("projects:costs-import", args=[costed.pk]), {"file": file})
-    assert response.context["form"].errors["file"] == ["The file is not text (save it as CSV)."]
+    assert response.context["form"].errors["file"] == [
+        "The file is not UTF-8 text (byte 0x81 at position 0 is neither UTF-8 nor "
+        "Windows-1252): save it as “CSV UTF-8” or as an Excel .xlsx workbook and upload it "
+        "again."
+    ]
     assert "invalid-feedback" in response.text
 
 

@@ -15,11 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ppm.audit import history_for
 from ppm.htmx import HtmxHttpRequest, render_page
-from projects.forms.costs import (
-    CostImportApplyForm,
-    CostUploadForm,
-    encode_versions,
-)
+from ppm.spreadsheets import csv_row
+from projects.forms.costs import CostImportApplyForm, CostUploadForm
 from projects.models import Project
 from projects.selectors.costs import (
     ImportReview,
@@ -28,6 +25,7 @@ from projects.selectors.costs import (
     cost_template_rows,
 )
 from projects.services import ConflictError, DomainError
+from projects.services.cost_files import cost_import_keep, cost_import_take
 from projects.services.costs import (
     CSV_COLUMNS,
     cost_csv_preview,
@@ -56,7 +54,7 @@ def cost_export(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     project = load_project(request, pk)
     response, writer = _csv_response(f"{_safe_code(project)}-costs.csv")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(cost_export_rows(project=project))
+    writer.writerows(csv_row(row) for row in cost_export_rows(project=project))
     return response
 
 
@@ -67,7 +65,7 @@ def cost_template(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     project = load_project(request, pk, write=True)
     response, writer = _csv_response(f"{_safe_code(project)}-costs-template.csv")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows((*row, "", "", "") for row in cost_template_rows(project=project))
+    writer.writerows(csv_row((*row, "", "", "")) for row in cost_template_rows(project=project))
     return response
 
 
@@ -80,15 +78,28 @@ def _import_context(
     csv_text: str = "",
     warning: str = "",
 ) -> dict[str, Any]:
+    """The page's context; a review that can be applied is kept on the server, and the page
+    carries only its token (the file itself never makes the round trip)."""
+    token = ""
+    if review is not None and review.can_apply:
+        token = cost_import_keep(
+            project=project,
+            user=request.user,
+            csv_text=csv_text,
+            seen_versions=review.seen_versions,
+        )
     return {
         **section_context(request, project, "costs"),
         "form": form,
         "review": review,
-        "csv_text": csv_text,
-        "versions": encode_versions(review.seen_versions) if review else "",
+        "token": token,
         "warning": warning,
         "as_of": timezone.localtime(),
     }
+
+
+def _review(project: Project, csv_text: str) -> ImportReview:
+    return cost_import_review(project=project, preview=cost_csv_preview(csv_text, project=project))
 
 
 @login_required
@@ -103,9 +114,7 @@ def cost_import(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         form = CostUploadForm(request.POST, request.FILES)
         if form.is_valid():
             csv_text = form.cleaned_data["file"]
-            review = cost_import_review(
-                project=project, preview=cost_csv_preview(csv_text, project=project)
-            )
+            review = _review(project, csv_text)
     else:
         form = CostUploadForm()
     context = _import_context(request, project, form=form, review=review, csv_text=csv_text)
@@ -115,19 +124,24 @@ def cost_import(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def cost_import_confirm(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """Apply a reviewed file: all its changes or none. A line changed by someone since the
-    review is not overwritten: the review is shown again with the current values."""
+    """Apply a checked file, named by its token: all its changes or none. A line changed by
+    someone since the review is not overwritten: the review is shown again with the current
+    values. Another user's token is a 403; an expired one asks for the file again."""
     project = load_project(request, pk, write=True)
     form = CostImportApplyForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest("The reviewed file could not be read; upload it again.")
-    csv_text = form.cleaned_data["csv_text"]
-    review = cost_import_review(
-        project=project, preview=cost_csv_preview(csv_text, project=project)
-    )
+        return HttpResponseBadRequest("The checked file could not be found; upload it again.")
+    try:
+        checked = cost_import_take(
+            token=form.cleaned_data["token"], project=project, user=request.user
+        )
+    except DomainError as exc:
+        context = _import_context(request, project, form=CostUploadForm(), warning=exc.message)
+        return render(request, IMPORT, context)
+    review = _review(project, checked.csv_text)
     warning = ""
     if review.can_apply:
-        seen = form.cleaned_data["versions"]
+        seen = checked.seen_versions
         try:
             count = cost_import_apply(
                 project=project,
@@ -150,9 +164,14 @@ def cost_import_confirm(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 request, f"Imported {count} amount{'s' if count != 1 else ''} from the CSV file."
             )
             return redirect("projects:costs", pk=project.pk)
-    elif not warning:
+    else:
         warning = "Nothing was imported: the file has errors or changes nothing."
     context = _import_context(
-        request, project, form=CostUploadForm(), review=review, csv_text=csv_text, warning=warning
+        request,
+        project,
+        form=CostUploadForm(),
+        review=review,
+        csv_text=checked.csv_text,
+        warning=warning,
     )
     return render(request, IMPORT, context)

@@ -32,7 +32,7 @@ def load_settings(**overrides: str | None) -> subprocess.CompletedProcess:
     code = (
         "import json, ppm.settings as s;"
         "print(json.dumps({'db': s.DATABASES['default'], 'tz': s.TIME_ZONE,"
-        " 'hosts': s.ALLOWED_HOSTS, 'debug': s.DEBUG}))"
+        " 'hosts': s.ALLOWED_HOSTS, 'debug': s.DEBUG}, default=repr))"
     )
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -53,6 +53,7 @@ def test_a_complete_environment_loads_and_parses_the_database_url():
     assert '"HOST": "db.example.org"' in result.stdout
     assert '"PORT": "5433"' in result.stdout
     assert '"pool"' in result.stdout  # psycopg 3 with Django's native connection pool
+    assert "check_connection" in result.stdout  # a stale pooled connection is replaced
 
 
 @pytest.mark.parametrize(

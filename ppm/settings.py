@@ -93,6 +93,9 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                # csp_nonce for a template that needs an inline <style> (the nonce is sent
+                # only when a page reads it).
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ppm.context_processors.navigation",

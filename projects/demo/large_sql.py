@@ -235,7 +235,8 @@ def _status_reports(r: R, b: LargeBuilder) -> Iterator[str]:
     yield f"""
     INSERT INTO projects_statusreport (id, project_id, period_end, state, overall_rag,
         schedule_rag, cost_rag, scope_rag, risk_rag, narrative, achievements, next_steps,
-        percent_complete, author_id, submitted_at, version, created_at, updated_at)
+        percent_complete, author_id, submitted_at, version, created_at, updated_at,
+        correction_reason)
     SELECT q.rid, p.id, q.period_end, CASE WHEN x.draft THEN 'draft' ELSE 'submitted' END,
            o.overall, g.schedule, g.cost, g.scope, g.risk,
            (%(openings)s::text[])[o.rag_index * 3 + 1 + {r("q.rid", 55, 3)}]
@@ -255,7 +256,8 @@ def _status_reports(r: R, b: LargeBuilder) -> Iterator[str]:
            CASE WHEN NOT x.draft THEN x.sent_at END,
            1, {ts("q.period_end + 1", 8)},
            CASE WHEN x.draft THEN {ts("q.period_end + 1", 8)}
-                ELSE x.sent_at END
+                ELSE x.sent_at END,
+           ''
     FROM seed_p p
     CROSS JOIN generate_series(0, 11) j
     CROSS JOIN LATERAL (

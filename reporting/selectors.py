@@ -1,16 +1,13 @@
 """Reads behind the portfolio pages: one summary row per portfolio, in a fixed number of queries.
 
-These figures are aggregated from the project tables at request time. Portfolio pages cannot
-avoid reading project data, so this module imports `projects` (an exception to the
-"portfolio never imports projects" direction, limited to reads); when the rollup tables exist
-the aggregates move there and these selectors read them instead.
+These figures are aggregated from the project tables at request time (they moved here from
+`portfolio`, which holds core data and imports no project code).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -26,9 +23,9 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from portfolio.models import Portfolio, PortfolioBudget
+from portfolio.selectors import current_fiscal_year
 from ppm.access import scope
 from projects.choices import RAG, LifecycleState, RaidStatus
 from projects.metrics import DEFAULT_THRESHOLDS
@@ -41,14 +38,6 @@ HIGH_RISK_SCORE = DEFAULT_THRESHOLDS.risk_red_score
 # Projects whose status still matters for health: the finished ones are history.
 IN_FLIGHT_EXCLUDES = (LifecycleState.CLOSED, LifecycleState.CANCELLED)
 ZERO = Decimal("0")
-
-
-def current_fiscal_year(today: date | None = None) -> int:
-    """The fiscal year budget envelopes are read for: the calendar year of today's date.
-
-    Organisations whose fiscal year starts in another month will need a setting here.
-    """
-    return (today or timezone.localdate()).year
 
 
 def open_high_risks(project_filter: dict) -> QuerySet[Risk]:

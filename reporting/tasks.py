@@ -1,7 +1,11 @@
 """Rollup tasks: thin, idempotent, safe with several workers (DESIGN.md §5).
 
+The task names keep the `projects.` prefix they had before the engine moved here from
+`projects`: queued messages, the beat schedule (ppm/settings.py) and the lower apps, which
+send them by name (projects/tasks.py), all still find them.
+
 - `recompute_stale` recomputes every project whose rollup is stale. Edits request it on commit
-  through `request_recompute`, which coalesces a burst of edits into a few runs.
+  through `projects.tasks.request_recompute`, which coalesces a burst of edits into a few runs.
 - The beat schedule runs it as a sweep too, so a lost message or a broker outage only delays
   a figure; `recompute_all` runs nightly.
 - `rebuild_stale_series` rebuilds the portfolios' monthly series (S-curve, demand), which a
@@ -12,16 +16,17 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from celery import shared_task
 from django.core.cache import cache
 from django.db import connection
 
-from projects.rollups import rebuild_series, recompute, snapshot
+from projects.tasks import RECOMPUTE_ALL, RECOMPUTE_STALE, SCHEDULED_KEY
+from reporting.engine import rebuild_series, recompute, snapshot
 
 log = logging.getLogger(__name__)
 
-SCHEDULED_KEY = "rollup:recompute-scheduled"
 BATCH = 2000
 # Arbitrary constants naming the "a recompute / a series rebuild is running" advisory locks.
 RECOMPUTE_LOCK = 7_301_001
@@ -32,22 +37,7 @@ SERIES_KEY = "rollup:series-scheduled"
 SERIES_DEBOUNCE_S = 3
 
 
-def request_recompute() -> None:
-    """Ask for a recompute soon; many calls within one run of the task coalesce into one.
-
-    The key is set only if absent (SET NX): the first edit of a burst enqueues the task, the
-    others find the key and do nothing. The task deletes the key before it reads what is
-    stale, so an edit that lands while it runs schedules exactly one more run. Never raises:
-    if Redis is down the periodic sweep picks the work up.
-    """
-    try:
-        if cache.add(SCHEDULED_KEY, "1", timeout=30):
-            recompute_stale.apply_async(countdown=0.05)
-    except Exception:
-        log.warning("could not request a rollup recompute; the sweep will do it", exc_info=True)
-
-
-@shared_task(name="projects.recompute_stale", ignore_result=True)
+@shared_task(name=RECOMPUTE_STALE, ignore_result=True)
 def recompute_stale() -> int:
     """Recompute every stale project, in batches, until nothing is stale.
 
@@ -134,10 +124,14 @@ def _stale_batch() -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-@shared_task(name="projects.recompute_all", ignore_result=True)
-def recompute_all() -> int:
-    """The nightly full recompute: every project, whatever its stale mark says."""
-    return recompute().projects
+@shared_task(name=RECOMPUTE_ALL, ignore_result=True)
+def recompute_all(as_of: str | None = None) -> int:
+    """The nightly full recompute: every project, whatever its stale mark says.
+
+    `as_of` (an ISO date) computes the figures as of that day instead of today (the demo seed
+    uses its reference date).
+    """
+    return recompute(as_of=date.fromisoformat(as_of) if as_of else None).projects
 
 
 @shared_task(name="projects.snapshot_rollups", ignore_result=True)

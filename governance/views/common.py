@@ -15,7 +15,7 @@ from portfolio.selectors import current_fiscal_year
 from ppm.access import can_change, require_portfolio_reader
 
 SECTIONS = (
-    ("overview", "Overview", "portfolio:detail"),
+    ("overview", "Overview", "reporting:portfolio-detail"),
     ("scores", "Scores", "governance:scores"),
     ("ranking", "Ranking & what-if", "governance:ranking"),
 )

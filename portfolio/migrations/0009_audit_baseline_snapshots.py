@@ -6,114 +6,38 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("portfolio", "0008_rollup_drill_counts"),
+        ('portfolio', '0008_rollup_drill_counts'),
     ]
 
     operations = [
         pgtrigger.migrations.AddTrigger(
-            model_name="healthpolicy",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "portfolio_healthpolicyevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "portfolio_healthpolicyevent" ("cpi_amber", "cpi_red", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "risk_amber_score", "risk_red_score", "slip_amber_days", "slip_red_days", "spi_amber", "spi_red", "updated_at") VALUES (OLD."cpi_amber", OLD."cpi_red", OLD."id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."risk_amber_score", OLD."risk_red_score", OLD."slip_amber_days", OLD."slip_red_days", OLD."spi_amber", OLD."spi_red", OLD."updated_at"); END IF; RETURN NULL;',
-                    hash="02f50c5c073e9fc7456aa4cf493beba214b15444",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_cdfd1",
-                    table="portfolio_healthpolicy",
-                    when="AFTER",
-                ),
-            ),
+            model_name='healthpolicy',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "portfolio_healthpolicyevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "portfolio_healthpolicyevent" ("cpi_amber", "cpi_red", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "risk_amber_score", "risk_red_score", "slip_amber_days", "slip_red_days", "spi_amber", "spi_red", "updated_at") VALUES (OLD."cpi_amber", OLD."cpi_red", OLD."id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."risk_amber_score", OLD."risk_red_score", OLD."slip_amber_days", OLD."slip_red_days", OLD."spi_amber", OLD."spi_red", OLD."updated_at"); END IF; RETURN NULL;', hash='02f50c5c073e9fc7456aa4cf493beba214b15444', operation='UPDATE', pgid='pgtrigger_baseline_update_cdfd1', table='portfolio_healthpolicy', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="portfolio",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "portfolio_portfolioevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "portfolio_portfolioevent" ("code", "created_at", "currency", "description", "director_id", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "updated_at") VALUES (OLD."code", OLD."created_at", OLD."currency", OLD."description", OLD."director_id", OLD."id", OLD."name", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."updated_at"); END IF; RETURN NULL;',
-                    hash="b02a259e7251b7d2db45dfe9e1b079129efa679c",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_89f48",
-                    table="portfolio_portfolio",
-                    when="AFTER",
-                ),
-            ),
+            model_name='portfolio',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "portfolio_portfolioevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "portfolio_portfolioevent" ("code", "created_at", "currency", "description", "director_id", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "updated_at") VALUES (OLD."code", OLD."created_at", OLD."currency", OLD."description", OLD."director_id", OLD."id", OLD."name", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."updated_at"); END IF; RETURN NULL;', hash='b02a259e7251b7d2db45dfe9e1b079129efa679c', operation='UPDATE', pgid='pgtrigger_baseline_update_89f48', table='portfolio_portfolio', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="portfoliobudget",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "portfolio_portfoliobudgetevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "portfolio_portfoliobudgetevent" ("amount", "fiscal_year", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id") VALUES (OLD."amount", OLD."fiscal_year", OLD."id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."portfolio_id"); END IF; RETURN NULL;',
-                    hash="2bf02344c0881d636ec48006ade3df34ff6daf48",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_85564",
-                    table="portfolio_portfoliobudget",
-                    when="AFTER",
-                ),
-            ),
+            model_name='portfoliobudget',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "portfolio_portfoliobudgetevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "portfolio_portfoliobudgetevent" ("amount", "fiscal_year", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id") VALUES (OLD."amount", OLD."fiscal_year", OLD."id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."portfolio_id"); END IF; RETURN NULL;', hash='2bf02344c0881d636ec48006ade3df34ff6daf48', operation='UPDATE', pgid='pgtrigger_baseline_update_85564', table='portfolio_portfoliobudget', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="program",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "portfolio_programevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "portfolio_programevent" ("code", "description", "id", "manager_id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id") VALUES (OLD."code", OLD."description", OLD."id", OLD."manager_id", OLD."name", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."portfolio_id"); END IF; RETURN NULL;',
-                    hash="924ef5e29852bcf083fabe860ec82797c83d2b53",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_19459",
-                    table="portfolio_program",
-                    when="AFTER",
-                ),
-            ),
+            model_name='program',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "portfolio_programevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "portfolio_programevent" ("code", "description", "id", "manager_id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id") VALUES (OLD."code", OLD."description", OLD."id", OLD."manager_id", OLD."name", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."portfolio_id"); END IF; RETURN NULL;', hash='924ef5e29852bcf083fabe860ec82797c83d2b53', operation='UPDATE', pgid='pgtrigger_baseline_update_19459', table='portfolio_program', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="resource",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "portfolio_resourceevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "portfolio_resourceevent" ("active", "capacity_hours_per_week", "group", "id", "kind", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "user_id") VALUES (OLD."active", OLD."capacity_hours_per_week", OLD."group", OLD."id", OLD."kind", OLD."name", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."user_id"); END IF; RETURN NULL;',
-                    hash="60812f82526404dc51cd35db4c00074d381e4b4b",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_02bb7",
-                    table="portfolio_resource",
-                    when="AFTER",
-                ),
-            ),
+            model_name='resource',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "portfolio_resourceevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "portfolio_resourceevent" ("active", "capacity_hours_per_week", "group", "id", "kind", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "user_id") VALUES (OLD."active", OLD."capacity_hours_per_week", OLD."group", OLD."id", OLD."kind", OLD."name", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."user_id"); END IF; RETURN NULL;', hash='60812f82526404dc51cd35db4c00074d381e4b4b', operation='UPDATE', pgid='pgtrigger_baseline_update_02bb7', table='portfolio_resource', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="scoringcriterion",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "portfolio_scoringcriterionevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "portfolio_scoringcriterionevent" ("active", "description", "higher_is_better", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "scale_max", "scale_min", "version", "weight") VALUES (OLD."active", OLD."description", OLD."higher_is_better", OLD."id", OLD."name", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."scale_max", OLD."scale_min", OLD."version", OLD."weight"); END IF; RETURN NULL;',
-                    hash="b819f4b348717bc88a833fefb5dcae22db250126",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_178a6",
-                    table="portfolio_scoringcriterion",
-                    when="AFTER",
-                ),
-            ),
+            model_name='scoringcriterion',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "portfolio_scoringcriterionevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "portfolio_scoringcriterionevent" ("active", "description", "higher_is_better", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "scale_max", "scale_min", "version", "weight") VALUES (OLD."active", OLD."description", OLD."higher_is_better", OLD."id", OLD."name", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."scale_max", OLD."scale_min", OLD."version", OLD."weight"); END IF; RETURN NULL;', hash='b819f4b348717bc88a833fefb5dcae22db250126', operation='UPDATE', pgid='pgtrigger_baseline_update_178a6', table='portfolio_scoringcriterion', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="strategicobjective",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "portfolio_strategicobjectiveevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "portfolio_strategicobjectiveevent" ("description", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id", "weight") VALUES (OLD."description", OLD."id", OLD."name", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."portfolio_id", OLD."weight"); END IF; RETURN NULL;',
-                    hash="b2b86e8efe37f5dfde43a45f6b3fb141659155dc",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_a2d2a",
-                    table="portfolio_strategicobjective",
-                    when="AFTER",
-                ),
-            ),
+            model_name='strategicobjective',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "portfolio_strategicobjectiveevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "portfolio_strategicobjectiveevent" ("description", "id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id", "weight") VALUES (OLD."description", OLD."id", OLD."name", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."portfolio_id", OLD."weight"); END IF; RETURN NULL;', hash='b2b86e8efe37f5dfde43a45f6b3fb141659155dc', operation='UPDATE', pgid='pgtrigger_baseline_update_a2d2a', table='portfolio_strategicobjective', when='AFTER')),
         ),
     ]

@@ -6,189 +6,58 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("projects", "0009_dashboard_top_n_indexes"),
+        ('projects', '0009_dashboard_top_n_indexes'),
     ]
 
     operations = [
         pgtrigger.migrations.AddTrigger(
-            model_name="allocation",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "projects_allocationevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_allocationevent" ("hours", "id", "month", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "resource_id", "version") VALUES (OLD."hours", OLD."id", OLD."month", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."project_id", OLD."resource_id", OLD."version"); END IF; RETURN NULL;',
-                    hash="a635f710b977bf762d75491a781b46658eb80e20",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_862cf",
-                    table="projects_allocation",
-                    when="AFTER",
-                ),
-            ),
+            model_name='allocation',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "projects_allocationevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_allocationevent" ("hours", "id", "month", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "resource_id", "version") VALUES (OLD."hours", OLD."id", OLD."month", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."project_id", OLD."resource_id", OLD."version"); END IF; RETURN NULL;', hash='a635f710b977bf762d75491a781b46658eb80e20', operation='UPDATE', pgid='pgtrigger_baseline_update_862cf', table='projects_allocation', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="assumption",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "projects_assumptionevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_assumptionevent" ("closed_at", "created_at", "description", "due_date", "id", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "resolution", "status", "title", "updated_at", "version") VALUES (OLD."closed_at", OLD."created_at", OLD."description", OLD."due_date", OLD."id", OLD."owner_id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."project_id", OLD."resolution", OLD."status", OLD."title", OLD."updated_at", OLD."version"); END IF; RETURN NULL;',
-                    hash="8497082b2c8418d5790e54504e1b2fab37f9821c",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_043b5",
-                    table="projects_assumption",
-                    when="AFTER",
-                ),
-            ),
+            model_name='assumption',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "projects_assumptionevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_assumptionevent" ("closed_at", "created_at", "description", "due_date", "id", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "resolution", "status", "title", "updated_at", "version") VALUES (OLD."closed_at", OLD."created_at", OLD."description", OLD."due_date", OLD."id", OLD."owner_id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."project_id", OLD."resolution", OLD."status", OLD."title", OLD."updated_at", OLD."version"); END IF; RETURN NULL;', hash='8497082b2c8418d5790e54504e1b2fab37f9821c', operation='UPDATE', pgid='pgtrigger_baseline_update_043b5', table='projects_assumption', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="changerequest",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "projects_changerequestevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_changerequestevent" ("cost_impact", "created_at", "decided_at", "decided_by_id", "decision_comment", "description", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "raised_by_id", "schedule_impact_days", "scope_impact", "state", "submitted_at", "title", "version") VALUES (OLD."cost_impact", OLD."created_at", OLD."decided_at", OLD."decided_by_id", OLD."decision_comment", OLD."description", OLD."id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."project_id", OLD."raised_by_id", OLD."schedule_impact_days", OLD."scope_impact", OLD."state", OLD."submitted_at", OLD."title", OLD."version"); END IF; RETURN NULL;',
-                    hash="d111be28d9bff6e57e962f17fa36f376315545e3",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_3c241",
-                    table="projects_changerequest",
-                    when="AFTER",
-                ),
-            ),
+            model_name='changerequest',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "projects_changerequestevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_changerequestevent" ("cost_impact", "created_at", "decided_at", "decided_by_id", "decision_comment", "description", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "raised_by_id", "schedule_impact_days", "scope_impact", "state", "submitted_at", "title", "version") VALUES (OLD."cost_impact", OLD."created_at", OLD."decided_at", OLD."decided_by_id", OLD."decision_comment", OLD."description", OLD."id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."project_id", OLD."raised_by_id", OLD."schedule_impact_days", OLD."scope_impact", OLD."state", OLD."submitted_at", OLD."title", OLD."version"); END IF; RETURN NULL;', hash='d111be28d9bff6e57e962f17fa36f376315545e3', operation='UPDATE', pgid='pgtrigger_baseline_update_3c241', table='projects_changerequest', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="costline",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "projects_costlineevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_costlineevent" ("actual", "category", "expense_type", "forecast", "id", "month", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "planned", "project_id", "version") VALUES (OLD."actual", OLD."category", OLD."expense_type", OLD."forecast", OLD."id", OLD."month", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."planned", OLD."project_id", OLD."version"); END IF; RETURN NULL;',
-                    hash="7715303d2ee5593512a27b88198b3443dc4cd08e",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_510a8",
-                    table="projects_costline",
-                    when="AFTER",
-                ),
-            ),
+            model_name='costline',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "projects_costlineevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_costlineevent" ("actual", "category", "expense_type", "forecast", "id", "month", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "planned", "project_id", "version") VALUES (OLD."actual", OLD."category", OLD."expense_type", OLD."forecast", OLD."id", OLD."month", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."planned", OLD."project_id", OLD."version"); END IF; RETURN NULL;', hash='7715303d2ee5593512a27b88198b3443dc4cd08e', operation='UPDATE', pgid='pgtrigger_baseline_update_510a8', table='projects_costline', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="dependency",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "projects_dependencyevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_dependencyevent" ("closed_at", "created_at", "depends_on_id", "depends_on_milestone_id", "description", "due_date", "id", "milestone_id", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "resolution", "status", "title", "updated_at", "version") VALUES (OLD."closed_at", OLD."created_at", OLD."depends_on_id", OLD."depends_on_milestone_id", OLD."description", OLD."due_date", OLD."id", OLD."milestone_id", OLD."owner_id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."project_id", OLD."resolution", OLD."status", OLD."title", OLD."updated_at", OLD."version"); END IF; RETURN NULL;',
-                    hash="7ba3cf175c83d764d432f9e5625569cb3a2ca7c6",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_9f9d4",
-                    table="projects_dependency",
-                    when="AFTER",
-                ),
-            ),
+            model_name='dependency',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "projects_dependencyevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_dependencyevent" ("closed_at", "created_at", "depends_on_id", "depends_on_milestone_id", "description", "due_date", "id", "milestone_id", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "resolution", "status", "title", "updated_at", "version") VALUES (OLD."closed_at", OLD."created_at", OLD."depends_on_id", OLD."depends_on_milestone_id", OLD."description", OLD."due_date", OLD."id", OLD."milestone_id", OLD."owner_id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."project_id", OLD."resolution", OLD."status", OLD."title", OLD."updated_at", OLD."version"); END IF; RETURN NULL;', hash='7ba3cf175c83d764d432f9e5625569cb3a2ca7c6', operation='UPDATE', pgid='pgtrigger_baseline_update_9f9d4', table='projects_dependency', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="issue",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "projects_issueevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_issueevent" ("closed_at", "created_at", "description", "due_date", "id", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "priority", "project_id", "resolution", "status", "title", "updated_at", "version") VALUES (OLD."closed_at", OLD."created_at", OLD."description", OLD."due_date", OLD."id", OLD."owner_id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."priority", OLD."project_id", OLD."resolution", OLD."status", OLD."title", OLD."updated_at", OLD."version"); END IF; RETURN NULL;',
-                    hash="2e936be9778ff6706eee53266efea959f6c5954e",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_5eff6",
-                    table="projects_issue",
-                    when="AFTER",
-                ),
-            ),
+            model_name='issue',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "projects_issueevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_issueevent" ("closed_at", "created_at", "description", "due_date", "id", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "priority", "project_id", "resolution", "status", "title", "updated_at", "version") VALUES (OLD."closed_at", OLD."created_at", OLD."description", OLD."due_date", OLD."id", OLD."owner_id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."priority", OLD."project_id", OLD."resolution", OLD."status", OLD."title", OLD."updated_at", OLD."version"); END IF; RETURN NULL;', hash='2e936be9778ff6706eee53266efea959f6c5954e', operation='UPDATE', pgid='pgtrigger_baseline_update_5eff6', table='projects_issue', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="lessonlearned",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "projects_lessonlearnedevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_lessonlearnedevent" ("category", "created_at", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "recommendation", "recorded_by_id", "title", "what_happened") VALUES (OLD."category", OLD."created_at", OLD."id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."project_id", OLD."recommendation", OLD."recorded_by_id", OLD."title", OLD."what_happened"); END IF; RETURN NULL;',
-                    hash="4c65979c5699b32a1e00d312eb3ee7a5fe716c18",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_6d7a7",
-                    table="projects_lessonlearned",
-                    when="AFTER",
-                ),
-            ),
+            model_name='lessonlearned',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "projects_lessonlearnedevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_lessonlearnedevent" ("category", "created_at", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "recommendation", "recorded_by_id", "title", "what_happened") VALUES (OLD."category", OLD."created_at", OLD."id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."project_id", OLD."recommendation", OLD."recorded_by_id", OLD."title", OLD."what_happened"); END IF; RETURN NULL;', hash='4c65979c5699b32a1e00d312eb3ee7a5fe716c18', operation='UPDATE', pgid='pgtrigger_baseline_update_6d7a7', table='projects_lessonlearned', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="milestone",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "projects_milestoneevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_milestoneevent" ("actual_date", "baseline_date", "description", "forecast_date", "id", "is_key", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "version", "weight") VALUES (OLD."actual_date", OLD."baseline_date", OLD."description", OLD."forecast_date", OLD."id", OLD."is_key", OLD."name", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."project_id", OLD."version", OLD."weight"); END IF; RETURN NULL;',
-                    hash="62d97ef1e1e4e0c58ba7c8be8e1b6cbe1478fae1",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_7a7b3",
-                    table="projects_milestone",
-                    when="AFTER",
-                ),
-            ),
+            model_name='milestone',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "projects_milestoneevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_milestoneevent" ("actual_date", "baseline_date", "description", "forecast_date", "id", "is_key", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "version", "weight") VALUES (OLD."actual_date", OLD."baseline_date", OLD."description", OLD."forecast_date", OLD."id", OLD."is_key", OLD."name", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."project_id", OLD."version", OLD."weight"); END IF; RETURN NULL;', hash='62d97ef1e1e4e0c58ba7c8be8e1b6cbe1478fae1', operation='UPDATE', pgid='pgtrigger_baseline_update_7a7b3', table='projects_milestone', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="project",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "projects_projectevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_projectevent" ("actual_finish", "baseline_finish", "baseline_start", "budget_at_completion", "category", "code", "created_at", "current_gate", "delivery_method", "description", "forecast_finish", "id", "manager_id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id", "program_id", "sponsor_id", "state", "updated_at", "version") VALUES (OLD."actual_finish", OLD."baseline_finish", OLD."baseline_start", OLD."budget_at_completion", OLD."category", OLD."code", OLD."created_at", OLD."current_gate", OLD."delivery_method", OLD."description", OLD."forecast_finish", OLD."id", OLD."manager_id", OLD."name", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."portfolio_id", OLD."program_id", OLD."sponsor_id", OLD."state", OLD."updated_at", OLD."version"); END IF; RETURN NULL;',
-                    hash="f333fa7520efc59220587d0270c84e0f5b4eb0ee",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_d68b3",
-                    table="projects_project",
-                    when="AFTER",
-                ),
-            ),
+            model_name='project',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "projects_projectevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_projectevent" ("actual_finish", "baseline_finish", "baseline_start", "budget_at_completion", "category", "code", "created_at", "current_gate", "delivery_method", "description", "forecast_finish", "id", "manager_id", "name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "portfolio_id", "program_id", "sponsor_id", "state", "updated_at", "version") VALUES (OLD."actual_finish", OLD."baseline_finish", OLD."baseline_start", OLD."budget_at_completion", OLD."category", OLD."code", OLD."created_at", OLD."current_gate", OLD."delivery_method", OLD."description", OLD."forecast_finish", OLD."id", OLD."manager_id", OLD."name", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."portfolio_id", OLD."program_id", OLD."sponsor_id", OLD."state", OLD."updated_at", OLD."version"); END IF; RETURN NULL;', hash='f333fa7520efc59220587d0270c84e0f5b4eb0ee', operation='UPDATE', pgid='pgtrigger_baseline_update_d68b3', table='projects_project', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="projectscore",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "projects_projectscoreevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_projectscoreevent" ("comment", "criterion_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "score", "scored_at", "scored_by_id") VALUES (OLD."comment", OLD."criterion_id", OLD."id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."project_id", OLD."score", OLD."scored_at", OLD."scored_by_id"); END IF; RETURN NULL;',
-                    hash="f82a9589446ba9e0f7bfdc63ae55caa9863f2218",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_86046",
-                    table="projects_projectscore",
-                    when="AFTER",
-                ),
-            ),
+            model_name='projectscore',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "projects_projectscoreevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_projectscoreevent" ("comment", "criterion_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "score", "scored_at", "scored_by_id") VALUES (OLD."comment", OLD."criterion_id", OLD."id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."project_id", OLD."score", OLD."scored_at", OLD."scored_by_id"); END IF; RETURN NULL;', hash='f82a9589446ba9e0f7bfdc63ae55caa9863f2218', operation='UPDATE', pgid='pgtrigger_baseline_update_86046', table='projects_projectscore', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="risk",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "projects_riskevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_riskevent" ("closed_at", "cost_impact", "created_at", "description", "due_date", "id", "impact", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "probability", "project_id", "resolution", "response", "response_plan", "status", "title", "updated_at", "version") VALUES (OLD."closed_at", OLD."cost_impact", OLD."created_at", OLD."description", OLD."due_date", OLD."id", OLD."impact", OLD."owner_id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."probability", OLD."project_id", OLD."resolution", OLD."response", OLD."response_plan", OLD."status", OLD."title", OLD."updated_at", OLD."version"); END IF; RETURN NULL;',
-                    hash="70a01edcd282287b899bd05f39e842b815d52c3c",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_32398",
-                    table="projects_risk",
-                    when="AFTER",
-                ),
-            ),
+            model_name='risk',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "projects_riskevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_riskevent" ("closed_at", "cost_impact", "created_at", "description", "due_date", "id", "impact", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "probability", "project_id", "resolution", "response", "response_plan", "status", "title", "updated_at", "version") VALUES (OLD."closed_at", OLD."cost_impact", OLD."created_at", OLD."description", OLD."due_date", OLD."id", OLD."impact", OLD."owner_id", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."probability", OLD."project_id", OLD."resolution", OLD."response", OLD."response_plan", OLD."status", OLD."title", OLD."updated_at", OLD."version"); END IF; RETURN NULL;', hash='70a01edcd282287b899bd05f39e842b815d52c3c', operation='UPDATE', pgid='pgtrigger_baseline_update_32398', table='projects_risk', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="statusreport",
-            trigger=pgtrigger.compiler.Trigger(
-                name="baseline_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
-                    func='IF NOT EXISTS (SELECT 1 FROM "projects_statusreportevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_statusreportevent" ("achievements", "author_id", "cost_rag", "created_at", "id", "narrative", "next_steps", "overall_rag", "override_reasons", "percent_complete", "period_end", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "risk_rag", "schedule_rag", "scope_rag", "state", "submitted_at", "suggested_rags", "updated_at", "version") VALUES (OLD."achievements", OLD."author_id", OLD."cost_rag", OLD."created_at", OLD."id", OLD."narrative", OLD."next_steps", OLD."overall_rag", OLD."override_reasons", OLD."percent_complete", OLD."period_end", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."project_id", OLD."risk_rag", OLD."schedule_rag", OLD."scope_rag", OLD."state", OLD."submitted_at", OLD."suggested_rags", OLD."updated_at", OLD."version"); END IF; RETURN NULL;',
-                    hash="db2ac35616fb1eb83f9c1246f7de2481e12218cc",
-                    operation="UPDATE",
-                    pgid="pgtrigger_baseline_update_67dea",
-                    table="projects_statusreport",
-                    when="AFTER",
-                ),
-            ),
+            model_name='statusreport',
+            trigger=pgtrigger.compiler.Trigger(name='baseline_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='IF NOT EXISTS (SELECT 1 FROM "projects_statusreportevent" WHERE "pgh_obj_id" = OLD."id") THEN INSERT INTO "projects_statusreportevent" ("achievements", "author_id", "cost_rag", "created_at", "id", "narrative", "next_steps", "overall_rag", "override_reasons", "percent_complete", "period_end", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "risk_rag", "schedule_rag", "scope_rag", "state", "submitted_at", "suggested_rags", "updated_at", "version") VALUES (OLD."achievements", OLD."author_id", OLD."cost_rag", OLD."created_at", OLD."id", OLD."narrative", OLD."next_steps", OLD."overall_rag", OLD."override_reasons", OLD."percent_complete", OLD."period_end", _pgh_attach_context(), clock_timestamp(), \'baseline\', OLD."id", OLD."project_id", OLD."risk_rag", OLD."schedule_rag", OLD."scope_rag", OLD."state", OLD."submitted_at", OLD."suggested_rags", OLD."updated_at", OLD."version"); END IF; RETURN NULL;', hash='db2ac35616fb1eb83f9c1246f7de2481e12218cc', operation='UPDATE', pgid='pgtrigger_baseline_update_67dea', table='projects_statusreport', when='AFTER')),
         ),
     ]

@@ -140,22 +140,23 @@ CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "conductor")
 CELERY_BEAT_SCHEDULE = {
     # The sweep: whatever is still stale (a lost message, a broker outage) is recomputed.
     "rollup-sweep": {"task": "projects.recompute_stale", "schedule": 30.0},
-    # The nightly full recompute: figures that depend on the date (PV, slip) move every day.
+    # The nightly full recompute: figures that depend on the date (PV, slip) move every day,
+    # so it runs just after midnight in the organisation's zone (CELERY_TIMEZONE below): at
+    # 02:15 UTC, everywhere west of UTC read yesterday's figures for most of the day.
     "rollup-nightly": {
         "task": "projects.recompute_all",
-        "schedule": crontab(minute=15, hour=2),
+        "schedule": crontab(minute=5, hour=0),
     },
     # The weekly snapshot behind trend charts, after Sunday night's full recompute.
     "rollup-weekly-snapshot": {
         "task": "projects.snapshot_rollups",
-        "schedule": crontab(minute=45, hour=2, day_of_week="mon"),
+        "schedule": crontab(minute=35, hour=0, day_of_week="mon"),
     },
 }
 
@@ -188,6 +189,9 @@ if NUM_PROXIES < 0:
 # --- Time: stored in UTC, shown in the organisation's zone.
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_timezone("TIME_ZONE", "UTC")
+# Periodic tasks run on the organisation's clock, the same day the figures use
+# (timezone.localdate()).
+CELERY_TIMEZONE = TIME_ZONE
 USE_I18N = True
 USE_TZ = True
 

@@ -32,7 +32,9 @@ def load_settings(**overrides: str | None) -> subprocess.CompletedProcess:
     code = (
         "import json, ppm.settings as s;"
         "print(json.dumps({'db': s.DATABASES['default'], 'tz': s.TIME_ZONE,"
-        " 'hosts': s.ALLOWED_HOSTS, 'debug': s.DEBUG}, default=repr))"
+        " 'hosts': s.ALLOWED_HOSTS, 'debug': s.DEBUG, 'celery_tz': s.CELERY_TIMEZONE,"
+        " 'nightly': str(s.CELERY_BEAT_SCHEDULE['rollup-nightly']['schedule'])},"
+        " default=repr))"
     )
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -103,3 +105,6 @@ def test_time_zone_is_taken_from_the_environment():
 
     assert result.returncode == 0, result.stderr
     assert '"tz": "Europe/Lisbon"' in result.stdout
+    # The nightly recompute runs just after midnight on the organisation's clock.
+    assert '"celery_tz": "Europe/Lisbon"' in result.stdout
+    assert "<crontab: 5 0 * * *" in result.stdout

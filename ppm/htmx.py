@@ -19,14 +19,21 @@ def wants_fragment(request: HtmxHttpRequest) -> bool:
 
 
 def render_page(
-    request: HtmxHttpRequest, template: str, context: dict, *, partial: str, status: int = 200
+    request: HtmxHttpRequest,
+    template: str,
+    context: dict,
+    *,
+    partial: str | None,
+    status: int = 200,
 ) -> HttpResponse:
     """Render the whole page, or only its `partial` for an htmx request from the page itself.
 
     A boosted request or an htmx history restore (back button after a cache miss) needs the
-    whole page. `Vary: HX-Request` stops a browser cache from serving a fragment for the page.
+    whole page, and so does a page in a state that has no such fragment (`partial` None: a
+    submitted report has no editor). `Vary: HX-Request` stops a browser cache from serving a
+    fragment for the page.
     """
-    if wants_fragment(request):
+    if partial is not None and wants_fragment(request):
         template = f"{template}#{partial}"
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ("HX-Request",))

@@ -80,6 +80,9 @@ MIDDLEWARE = [
     # Cache-Control: private, no-store on pages for a signed-in user.
     "ppm.middleware.PrivateCacheMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A NUL in a query string or a posted field name: 400 (inside the others, so the error
+    # page gets their headers).
+    "ppm.middleware.RefuseNulMiddleware",
 ]
 
 ROOT_URLCONF = "ppm.urls"

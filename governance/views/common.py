@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import BadRequest
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -13,6 +12,7 @@ from django.urls import reverse
 from portfolio.models import Portfolio
 from portfolio.selectors import current_fiscal_year
 from ppm.access import can_change, require_portfolio_reader
+from ppm.params import int_param
 
 SECTIONS = (
     ("overview", "Overview", "reporting:portfolio-detail"),
@@ -47,9 +47,12 @@ def portfolio_context(request: HttpRequest, portfolio: Portfolio, active: str) -
 
 def fiscal_year_from(request: HttpRequest) -> int:
     """The `fy` asked for, or the current fiscal year; a malformed year is a precise 400."""
-    raw = request.GET.get("fy") or request.POST.get("fy") or ""
-    if not raw:
-        return current_fiscal_year()
-    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
-        raise BadRequest("fy must be a fiscal year between 2000 and 2100.")
-    return int(raw)
+    query = request.GET if request.GET.get("fy") else request.POST
+    year = int_param(
+        query,
+        "fy",
+        min_value=2000,
+        max_value=2100,
+        error="fy must be a fiscal year between 2000 and 2100.",
+    )
+    return current_fiscal_year() if year is None else year

@@ -16,6 +16,7 @@ from governance.forms import CriterionForm
 from governance.selectors.criteria import criteria_history, criteria_overview
 from governance.services import criterion_create, criterion_update
 from portfolio.models import ScoringCriterion
+from ppm.params import parse_int
 from projects.services import ConflictError, DomainError
 from projects.views.common import call_service
 
@@ -119,14 +120,14 @@ def criterion_active(request: HttpRequest, criterion_pk: int) -> HttpResponse:
     _require_pmo(request)
     criterion = _criterion(criterion_pk)
     active = request.POST.get("active")
-    version = request.POST.get("version", "")
-    if active not in ("0", "1") or not version.isdigit():
+    version = parse_int(request.POST.get("version"), min_value=0)
+    if active not in ("0", "1") or version is None:
         messages.error(request, "That request was incomplete; nothing changed.")
         return redirect("governance:criteria")
     try:
         updated, marked = criterion_update(
             criterion=criterion,
-            expected_version=int(version),
+            expected_version=version,
             by=request.user,
             active=active == "1",
         )

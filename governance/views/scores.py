@@ -27,6 +27,7 @@ from governance.views.common import load_portfolio, portfolio_context
 from portfolio.models import Portfolio
 from ppm.access import can_change
 from ppm.htmx import HtmxHttpRequest, render_page, wants_fragment
+from ppm.params import id_param
 from projects.models import Project
 from projects.services import DomainError
 from projects.views.common import Conflict
@@ -119,12 +120,12 @@ def conflict_differences(error: ScoresChanged, form: ScoreRowForm) -> list[tuple
 
 
 def _posted_project(request: HtmxHttpRequest, portfolio: Portfolio) -> Project:
-    raw = request.POST.get("project", "")
-    if not raw.isdigit():
-        raise BadRequest("Say which project the scores are for (project=<id>).")
+    project_id = id_param(
+        request.POST, "project", error="Say which project the scores are for (project=<id>)."
+    )
     try:
         return Project.objects.select_related("portfolio").get(
-            pk=int(raw), portfolio=portfolio, state__in=LIVE_STATES
+            pk=project_id, portfolio=portfolio, state__in=LIVE_STATES
         )
     except Project.DoesNotExist:
         raise BadRequest("That project is not a live project of this portfolio.") from None

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from portfolio.models import Portfolio
 from ppm.access import scope
+from ppm.params import parse_id
 from projects.choices import (
     Category,
     CostCategory,
@@ -168,7 +169,7 @@ class ProjectListParams:
             search=query.get("q", "").strip()[:100],
             state=state if state in LifecycleState.values else "",
             category=category if category in Category.values else "",
-            portfolio=int(portfolio) if portfolio.isdigit() else None,
+            portfolio=parse_id(portfolio),
             health=health if health in HEALTH_FILTERS else "",
             dimensions=tuple(
                 (key, query.get(key, "")) for key in DIMENSION_FILTERS if query.get(key) in RAGS

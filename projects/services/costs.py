@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -218,6 +218,25 @@ def _csv_dialect(text: str) -> str:
     return ","
 
 
+def _unreadable_line(error: csv.Error) -> str:
+    if "field larger than field limit" in str(error):
+        return (
+            f"A value on this line is longer than {csv.field_size_limit():,} characters, "
+            "which no cost file has: is this the right file?"
+        )
+    return f"This line could not be read as CSV ({error})."
+
+
+def _readable_rows(reader: csv.DictReader, preview: ImportPreview) -> Iterator[dict]:
+    """The reader's rows, until a line the csv module refuses (a value over its 128 KB field
+    limit): reading stops there with that line's error, as a review can show it."""
+    try:
+        yield from reader
+    except csv.Error as error:
+        # line_num counts the lines read whole; the refused one is the next.
+        preview.errors.append(RowError(reader.line_num + 1, _unreadable_line(error)))
+
+
 def cost_csv_preview(text: str, *, project: Project | None = None) -> ImportPreview:
     """Parse a CSV (columns: month, expense_type, category, planned, actual, forecast).
 
@@ -228,13 +247,18 @@ def cost_csv_preview(text: str, *, project: Project | None = None) -> ImportPrev
     preview = ImportPreview()
     text = text.lstrip("\ufeff")
     reader = csv.DictReader(io.StringIO(text), delimiter=_csv_dialect(text))
-    header = [(h or "").strip().lower().replace(" ", "_") for h in (reader.fieldnames or [])]
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as error:
+        preview.errors.append(RowError(1, _unreadable_line(error)))
+        return preview
+    header = [(h or "").strip().lower().replace(" ", "_") for h in (fieldnames or [])]
     missing = [c for c in CSV_COLUMNS[:3] if c not in header]
     if missing:
         preview.errors.append(RowError(1, f"Missing column(s): {', '.join(missing)}."))
         return preview
     reader.fieldnames = header
-    for number, row in enumerate(reader, start=2):
+    for number, row in enumerate(_readable_rows(reader, preview), start=2):
         if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
             continue  # a blank line, as spreadsheets leave at the end
         try:

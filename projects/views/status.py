@@ -225,7 +225,10 @@ def status_report(request: HtmxHttpRequest, pk: int, report_pk: int) -> HttpResp
 
     if request.method == "GET":
         context = _report_context(request, project, report)
-        return render_page(request, REPORT_TEMPLATE, context, partial="editor")
+        # Only an editable draft has the editor fragment; htmx asking for a read-only report
+        # (a stale editor's refresh, a reader's link) gets the page everyone else gets.
+        editor = "editor" if context["editable"] else None
+        return render_page(request, REPORT_TEMPLATE, context, partial=editor)
 
     if report.state != ReportState.DRAFT:
         messages.error(request, "This report has been submitted and can no longer be changed.")

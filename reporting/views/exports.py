@@ -36,6 +36,12 @@ def portfolio_projects_export(request: HtmxHttpRequest, pk: int, fmt: str) -> Ht
     )
     stem = f"{portfolio.code}-projects-{timezone.localdate():%Y-%m-%d}"
     if fmt == "csv":
+        # A streamed file has sent its 200 before the first row is read: a query that failed
+        # then would cut the download short with no error anyone sees. The filters run once
+        # here first (EXISTS, no rows), so such a failure is an error page instead. (Not the
+        # first chunk of rows: a streaming cursor left open by an unread response would hold
+        # the connection.)
+        projects.exists()
         response = StreamingHttpResponse(
             to_csv(projects.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8"
         )

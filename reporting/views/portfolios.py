@@ -19,6 +19,7 @@ from portfolio.models import Portfolio
 from ppm.access import require_portfolio_reader, require_view, scope
 from ppm.charts import compact, render_svg
 from ppm.htmx import HtmxHttpRequest, render_page
+from ppm.params import parse_id
 from projects.choices import Category, LifecycleState
 from projects.models import Project
 from projects.selectors import (
@@ -103,10 +104,9 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     any figure is being recomputed the body polls itself (htmx) until it is current.
     """
     require_portfolio_reader(request.user)
-    raw = request.GET.get("portfolio", "")
-    selection = select_portfolios(
-        user=request.user, portfolio_id=int(raw) if raw.isdigit() else None
-    )
+    # Anything but a portfolio id shows all the user's portfolios, as no parameter does.
+    portfolio_id = parse_id(request.GET.get("portfolio", ""))
+    selection = select_portfolios(user=request.user, portfolio_id=portfolio_id)
     data = portfolio_dashboard(selection=selection)
     if selection.portfolio is not None:
         list_url = reverse("reporting:portfolio-detail", args=[selection.portfolio.pk])

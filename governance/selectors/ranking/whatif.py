@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.http import QueryDict
 
 from governance.lifecycle import RebalanceAction
+from ppm.params import parse_id, parse_int
 
 
 @dataclass
@@ -23,12 +24,13 @@ class WhatIf:
         versions: dict[int, int] = {}
         for key, value in query.items():
             prefix, _, ident = key.partition("-")
-            if not ident.isdigit():
-                continue
+            pk = parse_id(ident)
+            if pk is None:
+                continue  # not a toggle of ours (or an id no project can have): ignored
             if prefix == "act" and value in RebalanceAction.values and value != "keep":
-                actions[int(ident)] = value
-            elif prefix == "v" and value.isdigit():
-                versions[int(ident)] = int(value)
+                actions[pk] = value
+            elif prefix == "v" and (version := parse_int(value, min_value=0)) is not None:
+                versions[pk] = version
         return cls(actions=actions, versions={k: v for k, v in versions.items() if k in actions})
 
     def query(self, **extra: object) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
+from ppm.params import parse_int
 from projects.choices import ExpenseType
 from projects.models import CostLine, Project
 from projects.selectors.costs.keys import (
@@ -53,8 +54,8 @@ def _window(span: list[date], requested: str, today: date) -> int | None:
     years = sorted({m.year for m in span})
     if len(span) <= WHOLE_SPAN_MONTHS or requested == "all":
         return None
-    if requested.isdigit() and int(requested) in years:
-        return int(requested)
+    if (asked := parse_int(requested)) in years:
+        return asked
     return _default_year(years, today)
 
 

@@ -55,7 +55,9 @@ def dependable_projects(*, project: Project, user: AbstractBaseUser, term: str) 
 def visible_project_by_code(*, user: AbstractBaseUser, code: str) -> Project | None:
     """The project with this code, if the user may see it (one query)."""
     code = code.strip()
-    if not code:
+    # A posted code is read before the form validates it (to offer its milestones); one
+    # holding a NUL names no project, and PostgreSQL could not compare it.
+    if not code or "\x00" in code:
         return None
     return scope(Project.objects.filter(code__iexact=code), user).first()
 

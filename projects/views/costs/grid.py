@@ -20,6 +20,7 @@ from django_htmx.http import reswap, retarget
 
 from ppm.audit import history_for
 from ppm.htmx import HtmxHttpRequest, render_page, wants_fragment
+from ppm.params import parse_int
 from projects.forms.costs import (
     CostCellForm,
     CostPasteForm,
@@ -73,7 +74,9 @@ def _today() -> date:
 
 def _requested_year(request: HtmxHttpRequest) -> str:
     year = request.GET.get("year", "")
-    return year if year == "all" or (year.isdigit() and len(year) == 4) else ""
+    if year == "all":
+        return year
+    return year if parse_int(year, min_value=1000, max_value=9999) is not None else ""
 
 
 def _rows_being_added(values: list[str]) -> list[tuple[str, str]]:

@@ -11,6 +11,10 @@ class RollupState(models.Model):
     A recompute records the generation it computed; the figures are stale while
     requested > computed. Two counters instead of a flag let a recompute that started before
     a later write leave the row stale, so that write is never lost.
+
+    It stays in `projects` while the figures moved to `reporting`: every project write bumps
+    it in its own transaction (projects.services.common.mark_rollup_stale), and projects may
+    not import reporting. The engine (reporting/engine.py) reads and settles it.
     """
 
     project = models.OneToOneField(

@@ -1,6 +1,6 @@
 """The floor the rollup engine is measured against: the same figures as ONE read-only SELECT.
 
-`FLOOR_SQL` is written apart from projects/rollups.py and computes what a full recompute
+`FLOOR_SQL` is written apart from reporting/engine.py and computes what a full recompute
 writes: per project the latest submitted status report up to the date, the cost lines up to
 that status date (planned value pro rata in the status month), the milestone counts and slip,
 the open risks' exposure and EMV, the pending scope changes, the weighted priority score, then

@@ -31,30 +31,31 @@ from django.utils import timezone
 from bench.floor import differences, floor_totals, rollup_totals
 from bench.report import median, percentile
 from bench.worker import BenchWorker
-from portfolio.models import (
+from projects import services
+from projects.choices import RaidStatus
+from projects.models import Risk, RollupState
+from reporting.engine import recompute
+from reporting.models import (
     PortfolioDemand,
     PortfolioMonth,
     PortfolioRollup,
     PortfolioSeriesState,
+    ProjectRollup,
 )
-from projects import services
-from projects.choices import RaidStatus
-from projects.models import ProjectRollup, Risk, RollupState
-from projects.rollups import recompute
-from projects.tasks import recompute_all
+from reporting.tasks import recompute_all
 
 # The dashboard is built later (another issue) under this URL name; until it exists the
 # portfolio list, the page a director starts from today, is measured instead and the results
 # say so (`dashboard_page`).
-DASHBOARD_URL_NAME = "portfolio:dashboard"
-FALLBACK_URL_NAME = "portfolio:list"
+DASHBOARD_URL_NAME = "reporting:dashboard"
+FALLBACK_URL_NAME = "reporting:portfolio-list"
 DASHBOARD_USER = "director"
 
 RECOMPUTE_STALE = "projects.recompute_stale"
 REBUILD_SERIES = "projects.rebuild_stale_series"
 RECOMPUTE_ALL = "projects.recompute_all"
 
-# What each statement of projects.rollups.recompute() does, told by its SQL (a diagnosis
+# What each statement of reporting.engine.recompute() does, told by its SQL (a diagnosis
 # only: an unknown statement is counted under "claim_and_policy").
 _SERIES_TABLES = ("portfolio_portfoliomonth", "portfolio_portfoliodemand", "rollup_touched")
 
@@ -431,7 +432,7 @@ def measure_burst(
         figures["burst_edit_errors"] = errors[:5]
     drained = wait_until_fresh(timeout=drain_timeout, poll=0.005, worker=worker)
     figures["burst_drain_s"] = round(max(drained - last_commit, 0.0), 3)
-    # The monthly series follow on their debounce (projects.tasks.SERIES_DEBOUNCE_S).
+    # The monthly series follow on their debounce (reporting.tasks.SERIES_DEBOUNCE_S).
     series_drained = wait_until_series_fresh(timeout=drain_timeout, worker=worker)
     figures["burst_series_drain_s"] = round(max(series_drained - last_commit, 0.0), 3)
     worker.wait_idle(RECOMPUTE_STALE, timeout=60, settle=1.0)

@@ -401,7 +401,7 @@ def notes(r: dict[str, Any]) -> dict[str, str]:
     if have("burst_series_drain_s"):
         out["burst_series_drain_s"] = (
             "S-curve and demand series, rebuilt on a "
-            "debounce (projects.tasks.SERIES_DEBOUNCE_S) after the figures are current"
+            "debounce (reporting.tasks.SERIES_DEBOUNCE_S) after the figures are current"
         )
     if have("burst_rows_differing"):
         rows = r["burst_rows_differing"]
@@ -415,7 +415,7 @@ def notes(r: dict[str, Any]) -> dict[str, str]:
                 f"{page}, {r[f'dashboard_requests_{size}']} requests, "
                 f"mean {r[f'dashboard_mean_ms_{size}']:.0f} ms"
             )
-    if page and page != "portfolio:dashboard":
+    if page and page != "reporting:dashboard":
         out["dashboard_queries_small"] = "the dashboard does not exist yet: " + page + " measured"
     if have("worker_peak_mb", "worker_idle_mb"):
         out["worker_peak_mb"] = (

@@ -22,8 +22,8 @@ class NavItem:
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
-    NavItem("Dashboard", "portfolio:dashboard", (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)),
-    NavItem("Portfolios", "portfolio:list", (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)),
+    NavItem("Dashboard", "reporting:dashboard", (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)),
+    NavItem("Portfolios", "reporting:portfolio-list", (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)),
     NavItem("My projects", "projects:mine", (Role.PROJECT_MANAGER, Role.DIRECTOR, Role.PMO)),
     NavItem(
         "Lessons learned",
@@ -51,7 +51,7 @@ def items_for(user) -> list[NavItem]:
 def start_page_for(user) -> str:
     """The URL a user lands on after signing in."""
     if has_role(user, Role.DIRECTOR, Role.PMO, Role.EXECUTIVE):
-        return reverse("portfolio:dashboard")
+        return reverse("reporting:dashboard")
     if has_role(user, Role.PROJECT_MANAGER):
         return reverse("projects:mine")
     return reverse("no-role")

@@ -11,10 +11,9 @@ urlpatterns = [
     path("healthz/ready", views.healthz_ready, name="healthz-ready"),
     path("healthz/worker", views.healthz_worker, name="healthz-worker"),
     path("accounts/", include(account_urls)),
-    path("portfolios/", include("portfolio.urls")),
+    path("", include("reporting.urls")),
     path("projects/", include("projects.urls")),
     path("governance/", include("governance.urls")),
-    path("exports/", include("reporting.urls")),
     path("admin/", admin.site.urls),
 ]
 

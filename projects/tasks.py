@@ -1,146 +1,51 @@
-"""Rollup tasks: thin, idempotent, safe with several workers (DESIGN.md §5).
+"""Handing work to the figures engine by task name (DESIGN.md §2, §5).
 
-- `recompute_stale` recomputes every project whose rollup is stale. Edits request it on commit
-  through `request_recompute`, which coalesces a burst of edits into a few runs.
-- The beat schedule runs it as a sweep too, so a lost message or a broker outage only delays
-  a figure; `recompute_all` runs nightly.
-- `rebuild_stale_series` rebuilds the portfolios' monthly series (S-curve, demand), which a
-  recompute only marks stale: debounced, so a burst of edits costs one rebuild per portfolio
-  every SERIES_DEBOUNCE_S seconds instead of one per edit (bench/README.md).
+`projects` marks its rows stale (`projects.services.common.mark_rollup_stale`) and asks for a
+recompute here; the engine and its tasks live in `reporting` (reporting/tasks.py), a higher
+layer that `projects` never imports. The messages name the tasks, so the names below are the
+whole contract between the two apps; they keep the `projects.` prefix they always had, so
+queued messages and the beat schedule survive the move.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from celery import shared_task
 from django.core.cache import cache
-from django.db import connection
 
-from projects.rollups import rebuild_series, recompute, snapshot
+from ppm.celery import app
 
 log = logging.getLogger(__name__)
 
+# Task names served by reporting/tasks.py.
+RECOMPUTE_STALE = "projects.recompute_stale"
+RECOMPUTE_ALL = "projects.recompute_all"
+
+# Set while a recompute is queued and not yet started; the task deletes it before it reads
+# what is stale (reporting/tasks.py), so an edit landing while it runs schedules one more run.
 SCHEDULED_KEY = "rollup:recompute-scheduled"
-BATCH = 2000
-# Arbitrary constants naming the "a recompute / a series rebuild is running" advisory locks.
-RECOMPUTE_LOCK = 7_301_001
-SERIES_LOCK = 7_301_003
-SERIES_KEY = "rollup:series-scheduled"
-# How long a series rebuild waits for more edits to gather: the S-curve and demand lag the
-# tiles by about this much, and a burst costs one rebuild per this many seconds.
-SERIES_DEBOUNCE_S = 3
 
 
 def request_recompute() -> None:
     """Ask for a recompute soon; many calls within one run of the task coalesce into one.
 
     The key is set only if absent (SET NX): the first edit of a burst enqueues the task, the
-    others find the key and do nothing. The task deletes the key before it reads what is
-    stale, so an edit that lands while it runs schedules exactly one more run. Never raises:
-    if Redis is down the periodic sweep picks the work up.
+    others find the key and do nothing. Never raises: if Redis is down the periodic sweep
+    picks the work up.
     """
     try:
         if cache.add(SCHEDULED_KEY, "1", timeout=30):
-            recompute_stale.apply_async(countdown=0.05)
+            app.send_task(RECOMPUTE_STALE, countdown=0.05)
     except Exception:
         log.warning("could not request a rollup recompute; the sweep will do it", exc_info=True)
 
 
-@shared_task(name="projects.recompute_stale", ignore_result=True)
-def recompute_stale() -> int:
-    """Recompute every stale project, in batches, until nothing is stale.
+def run_now(name: str, **kwargs: Any) -> Any:
+    """Run the task registered as `name` in this process and return its result.
 
-    One recompute runs at a time (a session advisory lock): a second worker that finds the
-    lock taken leaves, because the holder loops until nothing is stale. No row locks are held
-    on the stale marks while computing, so an edit never waits for a recompute (DESIGN.md §5).
-    After releasing the lock it looks once more, so an edit that landed while it was finishing
-    is never left for the sweep.
+    For callers that need the figures before they go on (the demo seed computes every rollup
+    inside its transaction). The task is found by name in the Celery registry, which the
+    reporting app fills when Django starts (ReportingConfig.ready).
     """
-    cache.delete(SCHEDULED_KEY)
-    total = 0
-    while True:
-        if not _try_lock(RECOMPUTE_LOCK):
-            break
-        try:
-            while ids := _stale_batch():
-                total += recompute(project_ids=ids).projects
-        finally:
-            _unlock(RECOMPUTE_LOCK)
-        if not _stale_batch():
-            break
-    # Here too when run as the sweep, so series a lost message left stale are rebuilt.
-    if total or _series_stale():
-        request_series_rebuild()
-    return total
-
-
-def request_series_rebuild() -> None:
-    """Ask for the stale series to be rebuilt in SERIES_DEBOUNCE_S seconds; calls in the
-    meantime coalesce into that one run. Never raises (the sweep asks again)."""
-    try:
-        if cache.add(SERIES_KEY, "1", timeout=SERIES_DEBOUNCE_S + 30):
-            rebuild_stale_series.apply_async(countdown=SERIES_DEBOUNCE_S)
-    except Exception:
-        log.warning("could not request a series rebuild; the sweep will do it", exc_info=True)
-
-
-@shared_task(name="projects.rebuild_stale_series", ignore_result=True)
-def rebuild_stale_series() -> int:
-    """Rebuild every portfolio's series marked stale, one rebuild at a time (advisory lock);
-    the number of portfolio rebuilds. A mark landing during a rebuild is picked up by the
-    next one, requested by the recompute that made it."""
-    cache.delete(SERIES_KEY)
-    if not _try_lock(SERIES_LOCK):
-        # Another worker is rebuilding; come back after it rather than leave this run's
-        # marks to the sweep.
-        request_series_rebuild()
-        return 0
-    try:
-        return rebuild_series()
-    finally:
-        _unlock(SERIES_LOCK)
-
-
-def _try_lock(key: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        return cursor.fetchone()[0]
-
-
-def _unlock(key: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
-
-
-def _series_stale() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM portfolio_portfolioseriesstate"
-            " WHERE stale_since IS NOT NULL)"
-        )
-        return cursor.fetchone()[0]
-
-
-def _stale_batch() -> list[int]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT project_id FROM projects_rollupstate
-            WHERE stale_since IS NOT NULL ORDER BY stale_since LIMIT %s
-            """,
-            [BATCH],
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
-@shared_task(name="projects.recompute_all", ignore_result=True)
-def recompute_all() -> int:
-    """The nightly full recompute: every project, whatever its stale mark says."""
-    return recompute().projects
-
-
-@shared_task(name="projects.snapshot_rollups", ignore_result=True)
-def snapshot_rollups() -> int:
-    """The weekly snapshot of every project's rollup (trend history); idempotent per day."""
-    return snapshot()
+    return app.tasks[name](**kwargs)

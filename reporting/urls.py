@@ -1,12 +1,19 @@
+"""Reporting's pages. Mounted at the site root: the figure pages keep the /portfolios/ paths
+they had when they lived in `portfolio`, the exports their /exports/ paths."""
+
 from django.urls import path
 
-from reporting import views
+from reporting.views import exports, portfolios
 
 app_name = "reporting"
 urlpatterns = [
+    path("portfolios/", portfolios.portfolio_list, name="portfolio-list"),
+    path("portfolios/dashboard/", portfolios.dashboard, name="dashboard"),
+    path("portfolios/projects/", portfolios.project_list, name="projects"),
+    path("portfolios/<int:pk>/", portfolios.portfolio_detail, name="portfolio-detail"),
     path(
-        "portfolios/<int:pk>/projects.<fmt>",
-        views.portfolio_projects_export,
+        "exports/portfolios/<int:pk>/projects.<fmt>",
+        exports.portfolio_projects_export,
         name="portfolio-projects-export",
     ),
 ]

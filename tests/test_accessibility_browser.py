@@ -27,7 +27,7 @@ from django.core.management import call_command
 from projects import services
 from projects.choices import ReportState
 from projects.models import Milestone, Project, StatusReport
-from projects.rollups import recompute
+from reporting.engine import recompute
 from tests.browser_support import DESKTOP, shoot, sign_in
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -33,12 +33,11 @@ from bench.phases import (
 from bench.report import missed, percentile, table
 from bench.run import OUT, PHASE_KEYS, parse_args, sibling_database_url
 from bench.worker import BenchWorker, database_url
-from portfolio.models import PortfolioMonth
 from ppm.celery import app
 from projects.demo import DEFAULT_SEED, generate
-from projects.models import ProjectRollup
-from projects.rollups import recompute
 from projects.tasks import SCHEDULED_KEY
+from reporting.engine import recompute
+from reporting.models import PortfolioMonth, ProjectRollup
 
 TINY = 20
 

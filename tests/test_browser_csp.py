@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from projects.models import Project
-from projects.rollups import recompute
+from reporting.engine import recompute
 from tests.browser_support import DESKTOP, sign_in
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -68,13 +68,13 @@ def test_the_main_pages_load_with_no_policy_violation(browser, live_server, demo
         visit(page, f"{base}{reverse(name)}")
 
     sign_in(page, base, "director", DEMO_PASSWORD)
-    dashboard = f"{base}{reverse('portfolio:dashboard')}"
+    dashboard = f"{base}{reverse('reporting:dashboard')}"
     visit(page, dashboard)
     page.mouse.wheel(0, 4000)  # the compact charts load when they scroll into view
     page.wait_for_load_state("networkidle")
-    for name in ("portfolio:list", "portfolio:projects"):
+    for name in ("reporting:portfolio-list", "reporting:projects"):
         visit(page, f"{base}{reverse(name)}")
-    for name in ("portfolio:detail", "governance:scores", "governance:ranking"):
+    for name in ("reporting:portfolio-detail", "governance:scores", "governance:ranking"):
         visit(page, f"{base}{reverse(name, args=[demo.portfolio_id])}")
     for name in (
         "projects:detail",
@@ -104,7 +104,7 @@ def test_what_used_inline_handlers_still_works(browser, live_server, demo):
 
     # The dashboard's portfolio picker submits itself on change (was onchange="…").
     sign_in(page, base, "director", DEMO_PASSWORD)
-    visit(page, f"{base}{reverse('portfolio:dashboard')}")
+    visit(page, f"{base}{reverse('reporting:dashboard')}")
     picker = page.get_by_test_id("portfolio-picker").get_by_label("Portfolio")
     choice = picker.locator("option").nth(1)
     picker.select_option(choice.get_attribute("value"))

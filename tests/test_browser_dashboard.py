@@ -17,8 +17,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from portfolio.models import Portfolio
-from projects.models import ProjectRollup, RollupState
-from projects.rollups import rebuild_series, recompute
+from projects.models import RollupState
+from reporting.engine import rebuild_series, recompute
+from reporting.models import ProjectRollup
 from tests.browser_support import DESKTOP, PHONE, SCREENSHOTS, sign_in
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -138,9 +138,7 @@ def _kwarg_sets(name: str, params: list[str], world) -> list[dict]:
     sets: list[dict] = [{}]
     for param in params:
         if param == "pk":
-            owner = (
-                world["portfolio"] if name.startswith(("portfolio:", "reporting:", "gov")) else None
-            )
+            owner = world["portfolio"] if name.startswith(("reporting:", "gov")) else None
             choices = [(owner or world["project"]).pk]
         elif param in world["ids"]:
             choices = world["ids"][param]
@@ -317,7 +315,7 @@ def test_the_sweep_covers_every_section(world):
     names = {name for name, _, _ in urls_for(world)}
     assert {"projects:detail", "projects:status-report", "projects:raid-edit"} <= names
     assert {
-        "portfolio:dashboard",
+        "reporting:dashboard",
         "governance:ranking",
         "reporting:portfolio-projects-export",
     } <= names
@@ -331,7 +329,7 @@ def test_the_probe_sees_what_a_view_reads(client, pmo, world):
     assert {"fy"} <= ranking.get and ranking.gets and not ranking.posts
     scores = probe(client, reverse("governance:scores", args=[portfolio.pk]))
     assert "project" in scores.post and scores.posts
-    assert "portfolio" in probe(client, reverse("portfolio:dashboard")).get
+    assert "portfolio" in probe(client, reverse("reporting:dashboard")).get
 
 
 def test_odd_input_never_gives_a_server_error_to_the_pmo(client, pmo, world):

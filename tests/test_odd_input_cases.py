@@ -75,12 +75,12 @@ def test_the_dashboard_reads_an_odd_portfolio_as_all_portfolios(
     client, pmo, portfolio, other_portfolio, value
 ):
     client.force_login(pmo)
-    response = client.get(reverse("portfolio:dashboard"), {"portfolio": value})
+    response = client.get(reverse("reporting:dashboard"), {"portfolio": value})
     assert response.status_code == 200
     assert response.context["selection"].portfolio is None
 
 
-@pytest.mark.parametrize("name", ["portfolio:projects", "projects:mine"])
+@pytest.mark.parametrize("name", ["reporting:projects", "projects:mine"])
 def test_the_project_lists_ignore_an_odd_portfolio_filter(client, pmo, project, name):
     client.force_login(pmo)
     response = client.get(reverse(name), {"portfolio": "²"})
@@ -157,7 +157,7 @@ def test_an_id_beyond_bigint_in_the_path_is_a_404(client, pmo, name):
     ("name", "args"),
     [
         ("projects:mine", []),
-        ("portfolio:projects", []),
+        ("reporting:projects", []),
         ("projects:lessons-search", []),
         ("projects:raid-project-options", ["project"]),
         ("projects:raid-milestone-options", ["project"]),

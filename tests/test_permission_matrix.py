@@ -37,7 +37,7 @@ READ_ONLY_NAMES = {
     "projects:lessons",
     "projects:history",
     "projects:costs-export",
-    "portfolio:detail",
+    "reporting:portfolio-detail",
     "reporting:portfolio-projects-export",
     "governance:scores",
     "governance:ranking",
@@ -83,7 +83,7 @@ def urls_for(world) -> list[tuple[str, str]]:
             continue  # list pages are covered by their own tests
         kwargs = {}
         for param in params:
-            if param == "pk" and name.startswith(("portfolio:", "reporting:", "governance:")):
+            if param == "pk" and name.startswith(("reporting:", "governance:")):
                 kwargs[param] = project.portfolio_id
             elif param in ids:
                 kwargs[param] = ids[param]
@@ -101,7 +101,7 @@ def urls_for(world) -> list[tuple[str, str]]:
 
 def test_the_matrix_covers_the_project_sections(world):
     names = {name for name, _ in urls_for(world)}
-    assert {"projects:detail", "projects:history", "portfolio:detail"} <= names
+    assert {"projects:detail", "projects:history", "reporting:portfolio-detail"} <= names
     assert {"governance:scores", "governance:ranking", "governance:ranking-apply"} <= names
 
 
@@ -109,7 +109,7 @@ def test_the_matrix_covers_the_project_sections(world):
 def test_people_who_may_change_the_project_never_get_an_error(client, request, world, persona):
     client.force_login(request.getfixturevalue(persona))
     for name, url in urls_for(world):
-        if name.startswith(("portfolio:", "reporting:", "governance:")) and persona == "pm":
+        if name.startswith(("reporting:", "governance:")) and persona == "pm":
             if name.startswith("governance:"):  # prioritisation is not a PM's business: 403
                 assert client.get(url).status_code == 403, (name, url)
                 assert client.post(url, {}).status_code in (403, 405), (name, url)

@@ -13,9 +13,9 @@ from governance.selectors.scores import score_grid
 from governance.tests.factories import AllocationFactory, CriterionFactory, ScoreFactory
 from portfolio.tests.factories import PortfolioBudgetFactory, PortfolioFactory, ResourceFactory
 from projects import metrics
-from projects.models import ProjectRollup
-from projects.rollups import recompute
 from projects.tests.factories import CostLineFactory, ProjectFactory
+from reporting.engine import recompute
+from reporting.models import ProjectRollup
 
 pytestmark = pytest.mark.django_db
 

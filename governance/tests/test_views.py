@@ -81,7 +81,7 @@ def test_scoring_criteria_are_in_the_navigation_of_portfolio_roles(request, pers
 
 def test_the_portfolio_page_links_to_scores_and_ranking(client, director, portfolio):
     client.force_login(director)
-    text = client.get(reverse("portfolio:detail", args=[portfolio.pk])).text
+    text = client.get(reverse("reporting:portfolio-detail", args=[portfolio.pk])).text
     assert f'href="{scores_url(portfolio)}"' in text
     assert f'href="{ranking_url(portfolio)}"' in text
 

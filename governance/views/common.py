@@ -15,7 +15,7 @@ from ppm.access import can_change, require_portfolio_reader
 from ppm.params import int_param
 
 SECTIONS = (
-    ("overview", "Overview", "portfolio:detail"),
+    ("overview", "Overview", "reporting:portfolio-detail"),
     ("scores", "Scores", "governance:scores"),
     ("ranking", "Ranking & what-if", "governance:ranking"),
 )

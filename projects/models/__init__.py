@@ -10,7 +10,7 @@ from projects.models.raid import (
     LessonLearned,
     Risk,
 )
-from projects.models.rollup import ProjectRollup, ProjectRollupSnapshot, RollupState
+from projects.models.rollup import RollupState
 from projects.models.schedule import Milestone, MilestoneForecast
 from projects.models.status import StatusReport
 
@@ -25,8 +25,6 @@ __all__ = [
     "Milestone",
     "MilestoneForecast",
     "Project",
-    "ProjectRollup",
-    "ProjectRollupSnapshot",
     "ProjectScore",
     "Risk",
     "RollupState",

@@ -17,10 +17,10 @@ from ppm.charts import Axis, LineChart, Point, ReferenceLine, Series, render_svg
 from projects import services
 from projects.choices import CostCategory, ExpenseType
 from projects.models import CostLine, Milestone, Risk, StatusReport
-from projects.rollups import rebuild_series, recompute
 from projects.services.costs import CellKey, ImportPreview
 from projects.services.dates import cost_month_range, project_window
 from projects.tests.factories import MilestoneFactory
+from reporting.engine import rebuild_series, recompute
 
 pytestmark = pytest.mark.django_db
 
@@ -351,7 +351,7 @@ def corrupt(project, portfolio):
 
 
 def test_pages_over_rows_with_wild_dates_answer(client, director, pm, pmo, executive, corrupt):
-    dashboard = reverse("portfolio:dashboard")
+    dashboard = reverse("reporting:dashboard")
     for user in (director, pmo, executive):
         client.force_login(user)
         assert client.get(dashboard).status_code == 200, user

@@ -17,12 +17,13 @@ from projects import services
 from projects.choices import LifecycleState, ReportState
 from projects.health import project_evm
 from projects.metrics import report_due_period_end
-from projects.models import ProjectRollup, StatusReport
-from projects.rollups import recompute
+from projects.models import StatusReport
 from projects.selectors import latest_submitted_rag, project_overview
 from projects.selectors.status import month_end, report_flag, status_reports
 from projects.services.dates import add_months
 from projects.tests.factories import ProjectFactory, StatusReportFactory
+from reporting.engine import recompute
+from reporting.models import ProjectRollup
 
 pytestmark = pytest.mark.django_db
 

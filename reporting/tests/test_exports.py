@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from projects.models import ProjectRollup
-from projects.rollups import recompute
 from projects.tests.factories import MilestoneFactory, ProjectFactory, RiskFactory
+from reporting.engine import recompute
+from reporting.models import ProjectRollup
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def figures(portfolio, pm):
 
 
 def listed(client, portfolio, query: str) -> list[str]:
-    response = client.get(reverse("portfolio:detail", args=[portfolio.pk]) + query)
+    response = client.get(reverse("reporting:portfolio-detail", args=[portfolio.pk]) + query)
     assert response.status_code == 200
     return [p.code for p in response.context["table"].page.object_list]
 

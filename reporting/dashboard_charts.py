@@ -15,7 +15,6 @@ from decimal import Decimal
 
 from django.urls import reverse
 
-from portfolio.dashboard import Dashboard
 from ppm.charts import (
     Axis,
     Bubble,
@@ -34,6 +33,7 @@ from ppm.charts import (
 from ppm.charts.palette import HEALTH_COLOURS, HEALTH_MARKERS, LOAD_COLOURS
 from ppm.charts.scales import drawable
 from ppm.templatetags.conductor import format_money
+from reporting.dashboard import Dashboard
 
 ZERO = Decimal("0")
 

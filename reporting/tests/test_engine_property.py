@@ -11,7 +11,6 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from projects.rollups import recompute
 from projects.tests.factories import (
     CostLineFactory,
     MilestoneFactory,
@@ -19,7 +18,8 @@ from projects.tests.factories import (
     RiskFactory,
     StatusReportFactory,
 )
-from projects.tests.test_rollups import AS_OF, actual, expected
+from reporting.engine import recompute
+from reporting.tests.test_engine import AS_OF, actual, expected
 
 pytestmark = pytest.mark.django_db
 

@@ -10,14 +10,15 @@ import pytest
 from celery.signals import task_prerun
 from django.core.cache import cache
 
-from portfolio.models import PortfolioMonth, PortfolioSeriesState
 from ppm.celery import app
 from projects import services
-from projects.models import ProjectRollup, Risk, RollupState
-from projects.rollups import recompute
+from projects.models import Risk, RollupState
 from projects.services.costs import CellKey, cost_cell_set
-from projects.tasks import SCHEDULED_KEY, SERIES_DEBOUNCE_S, SERIES_KEY, recompute_stale
+from projects.tasks import SCHEDULED_KEY
 from projects.tests.factories import CostLineFactory, ProjectFactory, RiskFactory
+from reporting.engine import recompute
+from reporting.models import PortfolioMonth, PortfolioSeriesState, ProjectRollup
+from reporting.tasks import SERIES_DEBOUNCE_S, SERIES_KEY, recompute_stale
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

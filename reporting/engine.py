@@ -496,7 +496,7 @@ def _rebuild_series(cursor, now, as_of: date) -> int:
 def rebuild_series(*, as_of: date | None = None) -> int:
     """Rebuild the monthly series of every portfolio marked stale; the number rebuilt.
 
-    Callers serialise it (projects.tasks holds an advisory lock): two rebuilds of one
+    Callers serialise it (reporting.tasks holds an advisory lock): two rebuilds of one
     portfolio at once would both delete and re-insert its months.
     """
     with transaction.atomic(), connection.cursor() as cursor:

@@ -1,11 +1,10 @@
 """The directors' dashboard: every figure read from the rollup tables, in a fixed number of
 queries whatever the number of portfolios, projects, milestones and cost lines.
 
-Sources (written by projects/rollups.py): PortfolioRollup for the money, schedule and risk
+Sources (written by reporting/engine.py): PortfolioRollup for the money, schedule and risk
 totals; ProjectRollup for the health matrix, freshness, the bubble chart and the drill-down
 counts; PortfolioMonth for the S-curve; PortfolioDemand against Resource capacity for the
-heat map; Milestone (through a partial expression index) for the top slips. Like the other
-portfolio pages this module reads project tables (docs/architecture.md, "Dependencies").
+heat map; Milestone (through a partial expression index) for the top slips.
 
 Every count shown next to a drill-down link is computed with the same predicate the project
 list filters on (projects.selectors.filtered_projects), so the list a director lands on has
@@ -33,13 +32,14 @@ from django.db.models import (
 from django.utils import timezone
 
 from portfolio.capacity import add_months, monthly_capacity
-from portfolio.models import Portfolio, PortfolioBudget, PortfolioDemand, PortfolioMonth, Resource
+from portfolio.models import Portfolio, PortfolioBudget, Resource
 from portfolio.selectors import current_fiscal_year
 from ppm.access import scope
 from projects.metrics import EVM, report_due_period_end
-from projects.models import Milestone, ProjectRollup, RollupState
+from projects.models import Milestone, RollupState
 from projects.models.schedule import OPEN_AND_SLIPPING, slip_days
 from projects.selectors import IN_FLIGHT_STATES, RAGS
+from reporting.models import PortfolioDemand, PortfolioMonth, ProjectRollup
 
 ZERO = Decimal("0")
 TOP_SLIPS = 10

@@ -14,12 +14,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.defaults import server_error
 
-from portfolio.selectors import current_fiscal_year, portfolio_summaries
+from portfolio.selectors import current_fiscal_year
 from portfolio.tests.factories import PortfolioBudgetFactory, PortfolioFactory, UserFactory
 from ppm.templatetags.conductor import format_money, percent, signed_days
 from projects.choices import RAG, Category, LifecycleState, RaidStatus
 from projects.tests.factories import ProjectFactory, RiskFactory
 from projects.tests.test_views import make_project_with_history
+from reporting.selectors import portfolio_summaries
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_portfolio_list_sends_an_anonymous_visitor_to_sign_in(client):
-    response = client.get(reverse("portfolio:list"))
+    response = client.get(reverse("reporting:portfolio-list"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
 
@@ -36,20 +37,20 @@ def test_portfolio_list_sends_an_anonymous_visitor_to_sign_in(client):
 @pytest.mark.parametrize("persona", ["director", "pmo", "executive"])
 def test_portfolio_list_opens_for_directors_pmo_and_executives(client, request, persona):
     client.force_login(request.getfixturevalue(persona))
-    assert client.get(reverse("portfolio:list")).status_code == 200
+    assert client.get(reverse("reporting:portfolio-list")).status_code == 200
 
 
 @pytest.mark.parametrize("persona", ["pm", "outsider"])
 def test_portfolio_list_is_refused_to_other_roles(client, request, persona):
     client.force_login(request.getfixturevalue(persona))
-    assert client.get(reverse("portfolio:list")).status_code == 403
+    assert client.get(reverse("reporting:portfolio-list")).status_code == 403
 
 
 def test_a_director_sees_only_the_portfolios_they_direct(
     client, director, portfolio, other_portfolio
 ):
     client.force_login(director)
-    response = client.get(reverse("portfolio:list"))
+    response = client.get(reverse("reporting:portfolio-list"))
     assert [s.portfolio.code for s in response.context["summaries"]] == ["ENT"]
     assert "Enterprise Applications" in response.text
     assert "Infrastructure" not in response.text
@@ -60,7 +61,7 @@ def test_pmo_and_executives_see_every_portfolio(
     client, request, persona, portfolio, other_portfolio
 ):
     client.force_login(request.getfixturevalue(persona))
-    response = client.get(reverse("portfolio:list"))
+    response = client.get(reverse("reporting:portfolio-list"))
     assert [s.portfolio.code for s in response.context["summaries"]] == ["ENT", "INF"]
 
 
@@ -140,7 +141,7 @@ def test_portfolio_list_shows_money_with_the_currency_symbol(
     client, director, portfolio_with_figures
 ):
     client.force_login(director)
-    response = client.get(reverse("portfolio:list"))
+    response = client.get(reverse("reporting:portfolio-list"))
     assert "€1,800,001" in response.text  # 1,800,000.50 rounds half up to whole euros
     assert "€2,000,000" in response.text
     assert "90.0%" in response.text
@@ -149,7 +150,7 @@ def test_portfolio_list_shows_money_with_the_currency_symbol(
 
 def test_a_portfolio_without_an_envelope_says_so(client, director, portfolio):
     client.force_login(director)
-    response = client.get(reverse("portfolio:list"))
+    response = client.get(reverse("reporting:portfolio-list"))
     assert f"No envelope set for FY{current_fiscal_year()}" in response.text
 
 
@@ -171,7 +172,7 @@ def test_portfolio_list_runs_a_fixed_number_of_queries(
     client.force_login(pmo)
     # session, user, roles, portfolios with aggregates, RAG distribution
     with django_assert_num_queries(5):
-        response = client.get(reverse("portfolio:list"))
+        response = client.get(reverse("reporting:portfolio-list"))
     assert len(response.context["summaries"]) == portfolios
 
 
@@ -179,7 +180,7 @@ def test_portfolio_list_runs_a_fixed_number_of_queries(
 
 
 def test_portfolio_page_sends_an_anonymous_visitor_to_sign_in(client, portfolio):
-    response = client.get(reverse("portfolio:detail", args=[portfolio.pk]))
+    response = client.get(reverse("reporting:portfolio-detail", args=[portfolio.pk]))
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
 
@@ -187,7 +188,7 @@ def test_portfolio_page_sends_an_anonymous_visitor_to_sign_in(client, portfolio)
 @pytest.mark.parametrize("persona", ["director", "pmo", "executive"])
 def test_portfolio_page_opens_for_its_readers(client, request, persona, project):
     client.force_login(request.getfixturevalue(persona))
-    response = client.get(reverse("portfolio:detail", args=[project.portfolio_id]))
+    response = client.get(reverse("reporting:portfolio-detail", args=[project.portfolio_id]))
     assert response.status_code == 200
     assert reverse("projects:detail", args=[project.pk]) in response.text
 
@@ -195,19 +196,19 @@ def test_portfolio_page_opens_for_its_readers(client, request, persona, project)
 @pytest.mark.parametrize("persona", ["other_director", "pm", "outsider"])
 def test_portfolio_page_is_refused_outside_the_users_scope(client, request, persona, portfolio):
     client.force_login(request.getfixturevalue(persona))
-    response = client.get(reverse("portfolio:detail", args=[portfolio.pk]))
+    response = client.get(reverse("reporting:portfolio-detail", args=[portfolio.pk]))
     assert response.status_code == 403
     assert "Enterprise Applications" not in response.text
 
 
 def test_portfolio_page_of_a_missing_portfolio_is_not_found(client, pmo):
     client.force_login(pmo)
-    assert client.get(reverse("portfolio:detail", args=[424242])).status_code == 404
+    assert client.get(reverse("reporting:portfolio-detail", args=[424242])).status_code == 404
 
 
 def test_portfolio_page_lists_only_its_own_projects(client, pmo, project, other_project):
     client.force_login(pmo)
-    response = client.get(reverse("portfolio:detail", args=[project.portfolio_id]))
+    response = client.get(reverse("reporting:portfolio-detail", args=[project.portfolio_id]))
     assert [p.code for p in response.context["table"].page] == ["ERP-01"]
 
 
@@ -222,7 +223,7 @@ def test_portfolio_page_filters_sorts_and_pages_its_projects(client, director, p
             budget_at_completion=Decimal(1000 * (i + 1)),
         )
     client.force_login(director)
-    url = reverse("portfolio:detail", args=[portfolio.pk])
+    url = reverse("reporting:portfolio-detail", args=[portfolio.pk])
 
     first = client.get(url)
     assert first.context["table"].total == 60
@@ -245,7 +246,7 @@ def test_portfolio_page_filters_sorts_and_pages_its_projects(client, director, p
 
 def test_portfolio_page_sort_headers_toggle_and_keep_filters(client, director, project):
     client.force_login(director)
-    url = reverse("portfolio:detail", args=[project.portfolio_id])
+    url = reverse("reporting:portfolio-detail", args=[project.portfolio_id])
     text = client.get(url, {"state": "active", "sort": "bac", "page": "1"}).text
     # The active column links to the reverse order; filters stay, the page resets.
     assert 'aria-sort="ascending"><a class="sort-link" href="?state=active&amp;sort=-bac"' in text
@@ -255,7 +256,7 @@ def test_portfolio_page_sort_headers_toggle_and_keep_filters(client, director, p
 def test_portfolio_page_answers_htmx_with_the_table_fragment_only(client, director, project):
     client.force_login(director)
     response = client.get(
-        reverse("portfolio:detail", args=[project.portfolio_id]),
+        reverse("reporting:portfolio-detail", args=[project.portfolio_id]),
         {"state": "active"},
         headers={"HX-Request": "true"},
     )
@@ -279,7 +280,7 @@ def test_portfolio_page_runs_a_fixed_number_of_queries(
     # table count, table page
     with django_assert_num_queries(9):
         response = client.get(
-            reverse("portfolio:detail", args=[portfolio.pk]), {"sort": "forecast_finish"}
+            reverse("reporting:portfolio-detail", args=[portfolio.pk]), {"sort": "forecast_finish"}
         )
     assert response.context["table"].total == projects_each
 
@@ -326,8 +327,8 @@ def test_the_fiscal_year_is_the_calendar_year():
 
 def test_the_layout_shows_the_users_navigation_roles_and_a_post_sign_out(client, director):
     client.force_login(director)
-    text = client.get(reverse("portfolio:list")).text
-    assert f'<a class="nav-link active" href="{reverse("portfolio:list")}"' in text
+    text = client.get(reverse("reporting:portfolio-list")).text
+    assert f'<a class="nav-link active" href="{reverse("reporting:portfolio-list")}"' in text
     assert f'href="{reverse("projects:mine")}"' in text
     assert reverse("admin:index") not in text
     assert "Dora Director" in text
@@ -377,7 +378,7 @@ def test_sign_in_lands_each_role_on_its_start_page(client, pm, director):
     assert client.get(reverse("home")).url == reverse("projects:mine")
     client.post(reverse("logout"))
     client.post(reverse("login"), {"username": "dora.director", "password": "pw"})
-    assert client.get(reverse("home")).url == reverse("portfolio:dashboard")
+    assert client.get(reverse("home")).url == reverse("reporting:dashboard")
 
 
 def test_password_change_page_shows_errors_next_to_the_fields(client, pm):
@@ -414,7 +415,7 @@ def test_a_user_without_a_role_is_told_whom_to_ask(client, outsider):
 
 def test_forbidden_and_missing_pages_are_styled(client, pm, portfolio):
     client.force_login(pm)
-    forbidden = client.get(reverse("portfolio:detail", args=[portfolio.pk]))
+    forbidden = client.get(reverse("reporting:portfolio-detail", args=[portfolio.pk]))
     assert "You do not have access to this page" in forbidden.text
     assert "app-navbar" in forbidden.text
     missing = client.get("/no/such/page/")

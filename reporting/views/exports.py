@@ -1,4 +1,4 @@
-"""Reporting pages: exports of filtered lists (PDF reports arrive with the reporting issue)."""
+"""Exports of filtered lists (PDF reports arrive with the reporting issue)."""
 
 from __future__ import annotations
 

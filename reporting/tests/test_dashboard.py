@@ -13,12 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portfolio.capacity import add_months, monthly_capacity, working_days
-from portfolio.dashboard import portfolio_dashboard, select_portfolios
-from portfolio.models import PortfolioMonth, PortfolioRollup
 from portfolio.tests.factories import PortfolioBudgetFactory, PortfolioFactory, ResourceFactory
 from projects.choices import LifecycleState
-from projects.models import Allocation, ProjectRollup, RollupState
-from projects.rollups import recompute
+from projects.models import Allocation, RollupState
 from projects.tests.factories import (
     CostLineFactory,
     MilestoneFactory,
@@ -26,10 +23,13 @@ from projects.tests.factories import (
     RiskFactory,
     StatusReportFactory,
 )
+from reporting.dashboard import portfolio_dashboard, select_portfolios
+from reporting.engine import recompute
+from reporting.models import PortfolioMonth, PortfolioRollup, ProjectRollup
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("portfolio:dashboard")
+URL = reverse("reporting:dashboard")
 
 
 def build_portfolio(portfolio, manager, *, projects: int) -> None:
@@ -123,7 +123,7 @@ def test_every_drill_down_lists_as_many_projects_as_its_tile_counts(
     recompute()
     d = portfolio_dashboard(selection=select_portfolios(user=director, portfolio_id=built.pk))
     client.force_login(director)
-    page = client.get(reverse("portfolio:detail", args=[built.pk]) + "?" + query)
+    page = client.get(reverse("reporting:portfolio-detail", args=[built.pk]) + "?" + query)
     count = re.search(r'data-testid="project-count">\s*(\d+)', page.content.decode())
     assert int(count.group(1)) == getattr(d, expected)
 
@@ -135,7 +135,8 @@ def test_matrix_cells_drill_to_the_projects_they_count(client, director, built):
         param = "rule" if row.field == "health_rag" else row.field.removesuffix("_rag")
         for cell in row.cells:
             page = client.get(
-                reverse("portfolio:detail", args=[built.pk]) + f"?live=1&{param}={cell.rag}"
+                reverse("reporting:portfolio-detail", args=[built.pk])
+                + f"?live=1&{param}={cell.rag}"
             )
             count = re.search(r'data-testid="project-count">\s*(\d+)', page.content.decode())
             assert int(count.group(1)) == cell.count, (row.field, cell.rag)
@@ -266,7 +267,7 @@ def test_a_stale_figure_says_so_and_the_body_polls_until_it_is_current(client, d
 
     # The poll gets the body alone; once current, the body stops polling.
     recompute(project_ids=[project.pk])
-    from projects.rollups import rebuild_series
+    from reporting.engine import rebuild_series
 
     rebuild_series()
     fragment = client.get(URL, headers={"HX-Request": "true"}).content.decode()
@@ -285,7 +286,7 @@ def test_every_chart_is_drawn_on_the_server(client, director, built):
 def test_the_cross_portfolio_list_holds_only_the_readers_projects(
     client, director, pm, project, other_project
 ):
-    url = reverse("portfolio:projects")
+    url = reverse("reporting:projects")
     client.force_login(director)
     page = client.get(url).content.decode()
     assert project.code in page and other_project.code not in page

@@ -9,8 +9,7 @@ import pytest
 from django.utils import timezone
 
 from projects import metrics, services
-from projects.models import ProjectRollup, RollupState
-from projects.rollups import recompute
+from projects.models import RollupState
 from projects.tests.factories import (
     CostLineFactory,
     MilestoneFactory,
@@ -18,6 +17,8 @@ from projects.tests.factories import (
     RiskFactory,
     StatusReportFactory,
 )
+from reporting.engine import recompute
+from reporting.models import ProjectRollup
 
 pytestmark = pytest.mark.django_db
 AS_OF = date(2026, 6, 15)
@@ -188,8 +189,8 @@ def test_an_edits_recompute_leaves_the_series_to_the_debounced_rebuild(
 ):
     """A targeted recompute only marks its portfolio's series stale, in one statement;
     rebuild_series then rebuilds exactly the marked portfolios."""
-    from portfolio.models import PortfolioMonth, PortfolioSeriesState
-    from projects.rollups import rebuild_series
+    from reporting.engine import rebuild_series
+    from reporting.models import PortfolioMonth, PortfolioSeriesState
 
     project = ProjectFactory(manager=pm)
     other = ProjectFactory(manager=pm)
@@ -229,7 +230,7 @@ def test_an_edit_reaches_the_rollup_through_a_real_worker(pm, celery_worker):
 
 
 def test_portfolio_figures_are_sums_of_their_projects(pm, portfolio, busy_project):
-    from portfolio.models import PortfolioRollup
+    from reporting.models import PortfolioRollup
 
     busy_project.portfolio = portfolio
     busy_project.save()
@@ -262,8 +263,8 @@ def test_portfolio_figures_are_sums_of_their_projects(pm, portfolio, busy_projec
 
 
 def test_the_snapshot_is_taken_once_a_day(busy_project):
-    from projects.models import ProjectRollupSnapshot
-    from projects.rollups import snapshot
+    from reporting.engine import snapshot
+    from reporting.models import ProjectRollupSnapshot
 
     recompute(as_of=AS_OF)
     assert snapshot(taken_on=AS_OF) == 1
@@ -298,7 +299,7 @@ def test_priority_score_follows_the_weighted_definition(pm):
 
 
 def test_the_s_curve_series_accumulates_earned_value_by_month(pm, portfolio):
-    from portfolio.models import PortfolioMonth
+    from reporting.models import PortfolioMonth
 
     project = ProjectFactory(portfolio=portfolio, manager=pm, budget_at_completion=D("1000"))
     CostLineFactory(project=project, month=date(2026, 1, 1), planned=D("100"), actual=D("90"))
@@ -331,9 +332,9 @@ def test_the_s_curve_series_accumulates_earned_value_by_month(pm, portfolio):
 
 
 def test_demand_is_summed_by_month_and_resource_group(pm, portfolio):
-    from portfolio.models import PortfolioDemand
     from portfolio.tests.factories import ResourceFactory
     from projects.models import Allocation
+    from reporting.models import PortfolioDemand
 
     project = ProjectFactory(portfolio=portfolio, manager=pm)
     dev1, dev2 = ResourceFactory(group="Developers"), ResourceFactory(group="Developers")
@@ -353,9 +354,9 @@ def test_demand_is_summed_by_month_and_resource_group(pm, portfolio):
 
 
 def test_a_project_on_hold_releases_its_bookings_from_this_month_on(pm, portfolio):
-    from portfolio.models import PortfolioDemand
     from portfolio.tests.factories import ResourceFactory
     from projects.models import Allocation
+    from reporting.models import PortfolioDemand
 
     held = ProjectFactory(portfolio=portfolio, manager=pm, state="on_hold")
     dev = ResourceFactory(group="Developers")

@@ -1,4 +1,9 @@
-"""Portfolio pages: the list every director, PMO and executive starts from, and one portfolio."""
+"""The pages that show figures: the portfolio list every director, PMO and executive starts
+from, one portfolio, the directors' dashboard and the cross-portfolio project list it drills into.
+
+They moved here from `portfolio` (which holds core data and imports no project code); their
+paths under /portfolios/ are unchanged, their names are in the `reporting` namespace.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from portfolio.dashboard import portfolio_dashboard, select_portfolios
-from portfolio.dashboard_charts import bubble_chart, capacity_heatmap, s_curve
 from portfolio.models import Portfolio
-from portfolio.selectors import HIGH_RISK_SCORE, portfolio_summaries
 from ppm.access import require_portfolio_reader, require_view, scope
 from ppm.charts import compact, render_svg
 from ppm.htmx import HtmxHttpRequest, render_page
@@ -26,6 +28,9 @@ from projects.selectors import (
     portfolios_with,
     project_table,
 )
+from reporting.dashboard import portfolio_dashboard, select_portfolios
+from reporting.dashboard_charts import bubble_chart, capacity_heatmap, s_curve
+from reporting.selectors import HIGH_RISK_SCORE, portfolio_summaries
 
 
 @require_GET
@@ -36,7 +41,7 @@ def portfolio_list(request: HtmxHttpRequest) -> HttpResponse:
     summaries = portfolio_summaries(user=request.user)
     return render(
         request,
-        "portfolio/list.html",
+        "reporting/list.html",
         {
             "summaries": summaries,
             "high_risk_score": HIGH_RISK_SCORE,
@@ -60,7 +65,7 @@ def portfolio_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
     return render_page(
         request,
-        "portfolio/detail.html",
+        "reporting/detail.html",
         {
             "portfolio": summary.portfolio,
             "summary": summary,
@@ -104,9 +109,9 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     selection = select_portfolios(user=request.user, portfolio_id=portfolio_id)
     data = portfolio_dashboard(selection=selection)
     if selection.portfolio is not None:
-        list_url = reverse("portfolio:detail", args=[selection.portfolio.pk])
+        list_url = reverse("reporting:portfolio-detail", args=[selection.portfolio.pk])
     else:
-        list_url = reverse("portfolio:projects")
+        list_url = reverse("reporting:projects")
     if request.GET.get("charts") == "compact":
         # A phone asks for its own drawings (laid out for a narrow screen, so their text
         # stays legible) once the page shows them; a desktop never pays for them.
@@ -117,12 +122,12 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         ]
         return render(
             request,
-            "portfolio/dashboard.html#compact-charts",
+            "reporting/dashboard.html#compact-charts",
             {"compact": {"main": drawings[0][1], "others": drawings[1:]}},
         )
     return render_page(
         request,
-        "portfolio/dashboard.html",
+        "reporting/dashboard.html",
         {
             "d": data,
             "selection": selection,
@@ -145,7 +150,7 @@ def project_list(request: HtmxHttpRequest) -> HttpResponse:
     params = ProjectListParams.from_query(request.GET)
     return render_page(
         request,
-        "portfolio/projects.html",
+        "reporting/projects.html",
         {
             "table": project_table(projects=projects, params=params),
             "params": params,

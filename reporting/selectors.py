@@ -1,0 +1,182 @@
+"""Reads behind the portfolio pages: one summary row per portfolio, in a fixed number of queries.
+
+These figures are aggregated from the project tables at request time (they moved here from
+`portfolio`, which holds core data and imports no project code).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from portfolio.models import Portfolio, PortfolioBudget
+from portfolio.selectors import current_fiscal_year
+from ppm.access import scope
+from projects.choices import RAG, LifecycleState, RaidStatus
+from projects.metrics import DEFAULT_THRESHOLDS
+from projects.models import Project, Risk
+from projects.selectors import SubqueryCount, latest_submitted_rag
+
+# A risk at or above this probability × impact score counts as high: the score at which the
+# PMO's health rules turn the risk dimension red (projects.metrics).
+HIGH_RISK_SCORE = DEFAULT_THRESHOLDS.risk_red_score
+# Projects whose status still matters for health: the finished ones are history.
+IN_FLIGHT_EXCLUDES = (LifecycleState.CLOSED, LifecycleState.CANCELLED)
+ZERO = Decimal("0")
+
+
+def open_high_risks(project_filter: dict) -> QuerySet[Risk]:
+    """Primary keys of open risks scoring at least HIGH_RISK_SCORE, filtered by `project_filter`."""
+    return (
+        Risk.objects.filter(**project_filter)
+        .exclude(status=RaidStatus.CLOSED)
+        .alias(score=F("probability") * F("impact"))
+        .filter(score__gte=HIGH_RISK_SCORE)
+        .order_by()
+        .values("pk")
+    )
+
+
+@dataclass(frozen=True)
+class StateCount:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass
+class PortfolioSummary:
+    """The figures a director reads about one portfolio, all in the portfolio's currency."""
+
+    portfolio: Portfolio
+    fiscal_year: int
+    project_count: int
+    state_counts: list[StateCount]
+    total_bac: Decimal
+    envelope: Decimal | None
+    high_risk_count: int
+    rag_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def envelope_share(self) -> Decimal | None:
+        """Total BAC as a percentage of this fiscal year's envelope; None without an envelope."""
+        if not self.envelope:
+            return None
+        return (self.total_bac * 100 / self.envelope).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP
+        )
+
+    @property
+    def over_envelope(self) -> bool:
+        return self.envelope_share is not None and self.envelope_share > 100
+
+    @property
+    def in_flight_count(self) -> int:
+        return sum(self.rag_counts.values())
+
+    @property
+    def rag_segments(self) -> list[tuple[str, str, int, Decimal]]:
+        """(value, label, count, percent of in-flight projects) for the distribution bar."""
+        total = self.in_flight_count
+        labels = [(RAG.GREEN, "Green"), (RAG.AMBER, "Amber"), (RAG.RED, "Red"), ("none", "None")]
+        segments = []
+        for value, label in labels:
+            n = self.rag_counts.get(value, 0)
+            share = (Decimal(n) * 100 / total).quantize(Decimal("0.1")) if total else ZERO
+            segments.append((str(value), label, n, share))
+        return segments
+
+
+def _annotated_portfolios(user: AbstractBaseUser, fiscal_year: int) -> QuerySet[Portfolio]:
+    live = ~Q(projects__state=LifecycleState.CANCELLED)
+    per_state = {
+        f"n_{state}": Count("projects", filter=Q(projects__state=state))
+        for state in LifecycleState.values
+    }
+    return (
+        scope(Portfolio.objects.all(), user)
+        .select_related("director")
+        .annotate(
+            project_count=Count("projects"),
+            total_bac=Coalesce(
+                Sum("projects__budget_at_completion", filter=live),
+                Value(ZERO),
+                output_field=DecimalField(max_digits=18, decimal_places=2),
+            ),
+            envelope=Subquery(
+                PortfolioBudget.objects.filter(
+                    portfolio=OuterRef("pk"), fiscal_year=fiscal_year
+                ).values("amount")[:1]
+            ),
+            high_risk_count=SubqueryCount(open_high_risks({"project__portfolio": OuterRef("pk")})),
+            **per_state,
+        )
+        .order_by("name", "pk")
+    )
+
+
+def _rag_distribution(portfolio_ids: list[int]) -> dict[int, dict[str, int]]:
+    """{portfolio id: {rag or 'none': number of in-flight projects}} in one grouped query."""
+    rows = (
+        Project.objects.filter(portfolio_id__in=portfolio_ids)
+        .exclude(state__in=IN_FLIGHT_EXCLUDES)
+        .annotate(rag=Coalesce(latest_submitted_rag(), Value("none")))
+        .values("portfolio_id", "rag")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        result[row["portfolio_id"]][row["rag"]] = row["n"]
+    return result
+
+
+def portfolio_summaries(
+    *, user: AbstractBaseUser, fiscal_year: int | None = None, pk: int | None = None
+) -> list[PortfolioSummary]:
+    """Summary figures of every portfolio `user` may see (or of portfolio `pk` only).
+
+    Always two queries, whatever the number of portfolios, projects, risks and reports:
+    the portfolios with their aggregates, then the RAG distribution grouped by portfolio.
+    """
+    year = fiscal_year or current_fiscal_year()
+    portfolios = _annotated_portfolios(user, year)
+    if pk is not None:
+        portfolios = portfolios.filter(pk=pk)
+    portfolios = list(portfolios)
+    rags = _rag_distribution([p.pk for p in portfolios])
+    summaries = []
+    for p in portfolios:
+        states = [
+            StateCount(value, label, getattr(p, f"n_{value}"))
+            for value, label in LifecycleState.choices
+            if getattr(p, f"n_{value}")
+        ]
+        summaries.append(
+            PortfolioSummary(
+                portfolio=p,
+                fiscal_year=year,
+                project_count=p.project_count,
+                state_counts=states,
+                total_bac=p.total_bac,
+                envelope=p.envelope,
+                high_risk_count=p.high_risk_count,
+                rag_counts=rags.get(p.pk, {}),
+            )
+        )
+    return summaries

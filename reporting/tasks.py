@@ -1,0 +1,140 @@
+"""Rollup tasks: thin, idempotent, safe with several workers (DESIGN.md §5).
+
+The task names keep the `projects.` prefix they had before the engine moved here from
+`projects`: queued messages, the beat schedule (ppm/settings.py) and the lower apps, which
+send them by name (projects/tasks.py), all still find them.
+
+- `recompute_stale` recomputes every project whose rollup is stale. Edits request it on commit
+  through `projects.tasks.request_recompute`, which coalesces a burst of edits into a few runs.
+- The beat schedule runs it as a sweep too, so a lost message or a broker outage only delays
+  a figure; `recompute_all` runs nightly.
+- `rebuild_stale_series` rebuilds the portfolios' monthly series (S-curve, demand), which a
+  recompute only marks stale: debounced, so a burst of edits costs one rebuild per portfolio
+  every SERIES_DEBOUNCE_S seconds instead of one per edit (bench/README.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import connection
+
+from projects.tasks import RECOMPUTE_ALL, RECOMPUTE_STALE, SCHEDULED_KEY
+from reporting.engine import rebuild_series, recompute, snapshot
+
+log = logging.getLogger(__name__)
+
+BATCH = 2000
+# Arbitrary constants naming the "a recompute / a series rebuild is running" advisory locks.
+RECOMPUTE_LOCK = 7_301_001
+SERIES_LOCK = 7_301_003
+SERIES_KEY = "rollup:series-scheduled"
+# How long a series rebuild waits for more edits to gather: the S-curve and demand lag the
+# tiles by about this much, and a burst costs one rebuild per this many seconds.
+SERIES_DEBOUNCE_S = 3
+
+
+@shared_task(name=RECOMPUTE_STALE, ignore_result=True)
+def recompute_stale() -> int:
+    """Recompute every stale project, in batches, until nothing is stale.
+
+    One recompute runs at a time (a session advisory lock): a second worker that finds the
+    lock taken leaves, because the holder loops until nothing is stale. No row locks are held
+    on the stale marks while computing, so an edit never waits for a recompute (DESIGN.md §5).
+    After releasing the lock it looks once more, so an edit that landed while it was finishing
+    is never left for the sweep.
+    """
+    cache.delete(SCHEDULED_KEY)
+    total = 0
+    while True:
+        if not _try_lock(RECOMPUTE_LOCK):
+            break
+        try:
+            while ids := _stale_batch():
+                total += recompute(project_ids=ids).projects
+        finally:
+            _unlock(RECOMPUTE_LOCK)
+        if not _stale_batch():
+            break
+    # Here too when run as the sweep, so series a lost message left stale are rebuilt.
+    if total or _series_stale():
+        request_series_rebuild()
+    return total
+
+
+def request_series_rebuild() -> None:
+    """Ask for the stale series to be rebuilt in SERIES_DEBOUNCE_S seconds; calls in the
+    meantime coalesce into that one run. Never raises (the sweep asks again)."""
+    try:
+        if cache.add(SERIES_KEY, "1", timeout=SERIES_DEBOUNCE_S + 30):
+            rebuild_stale_series.apply_async(countdown=SERIES_DEBOUNCE_S)
+    except Exception:
+        log.warning("could not request a series rebuild; the sweep will do it", exc_info=True)
+
+
+@shared_task(name="projects.rebuild_stale_series", ignore_result=True)
+def rebuild_stale_series() -> int:
+    """Rebuild every portfolio's series marked stale, one rebuild at a time (advisory lock);
+    the number of portfolio rebuilds. A mark landing during a rebuild is picked up by the
+    next one, requested by the recompute that made it."""
+    cache.delete(SERIES_KEY)
+    if not _try_lock(SERIES_LOCK):
+        # Another worker is rebuilding; come back after it rather than leave this run's
+        # marks to the sweep.
+        request_series_rebuild()
+        return 0
+    try:
+        return rebuild_series()
+    finally:
+        _unlock(SERIES_LOCK)
+
+
+def _try_lock(key: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        return cursor.fetchone()[0]
+
+
+def _unlock(key: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _series_stale() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM portfolio_portfolioseriesstate"
+            " WHERE stale_since IS NOT NULL)"
+        )
+        return cursor.fetchone()[0]
+
+
+def _stale_batch() -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT project_id FROM projects_rollupstate
+            WHERE stale_since IS NOT NULL ORDER BY stale_since LIMIT %s
+            """,
+            [BATCH],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@shared_task(name=RECOMPUTE_ALL, ignore_result=True)
+def recompute_all(as_of: str | None = None) -> int:
+    """The nightly full recompute: every project, whatever its stale mark says.
+
+    `as_of` (an ISO date) computes the figures as of that day instead of today (the demo seed
+    uses its reference date).
+    """
+    return recompute(as_of=date.fromisoformat(as_of) if as_of else None).projects
+
+
+@shared_task(name="projects.snapshot_rollups", ignore_result=True)
+def snapshot_rollups() -> int:
+    """The weekly snapshot of every project's rollup (trend history); idempotent per day."""
+    return snapshot()

@@ -1,0 +1,1 @@
+"""Reporting pages: the figures (portfolios, dashboard, drill-down lists) and their exports."""

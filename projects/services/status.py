@@ -105,18 +105,24 @@ def _check_overrides(report: StatusReport, suggested: dict[str, str]) -> None:
         raise MissingOverrideReasons(errors)
 
 
-def status_report_update(
-    *, report: StatusReport, expected_version: int, by, **changes
-) -> StatusReport:
-    """Change a draft. Submitted reports are immutable (the database refuses too)."""
-    if report.state != ReportState.DRAFT:
-        raise DomainError("This report has been submitted and can no longer be changed.")
+def _check_changes(report: StatusReport, changes: dict) -> None:
+    """What a draft edit and a correction both refuse: a field that is not editable, and a
+    percent complete outside 0–100."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise DomainError(f"Not editable: {', '.join(sorted(unknown))}.")
     percent = changes.get("percent_complete", report.percent_complete)
     if not Decimal("0") <= Decimal(percent) <= Decimal("100"):
         raise DomainError("Percent complete must be between 0 and 100.", field="percent_complete")
+
+
+def status_report_update(
+    *, report: StatusReport, expected_version: int, by, **changes
+) -> StatusReport:
+    """Change a draft. Submitted reports are immutable (the database refuses too)."""
+    if report.state != ReportState.DRAFT:
+        raise DomainError("This report has been submitted and can no longer be changed.")
+    _check_changes(report, changes)
     for name, value in changes.items():
         setattr(report, name, value)
     if "override_reasons" in changes:
@@ -201,12 +207,7 @@ def status_report_correct(*, report: StatusReport, by, reason: str, **changes) -
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Say why the report is corrected.", field="reason")
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise DomainError(f"Not editable: {', '.join(sorted(unknown))}.")
-    percent = changes.get("percent_complete", report.percent_complete)
-    if not Decimal("0") <= Decimal(percent) <= Decimal("100"):
-        raise DomainError("Percent complete must be between 0 and 100.", field="percent_complete")
+    _check_changes(report, changes)
     correction = StatusReport(
         project_id=report.project_id,
         period_end=report.period_end,

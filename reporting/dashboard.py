@@ -40,6 +40,7 @@ from projects.models import Milestone, RollupState
 from projects.models.schedule import OPEN_AND_SLIPPING, slip_days
 from projects.selectors import IN_FLIGHT_STATES, RAGS
 from reporting.models import PortfolioDemand, PortfolioMonth, ProjectRollup
+from reporting.selectors import high_risk_score
 
 ZERO = Decimal("0")
 TOP_SLIPS = 10
@@ -93,7 +94,9 @@ def select_portfolios(*, user: AbstractBaseUser, portfolio_id: int | None) -> Se
                 PortfolioBudget.objects.filter(portfolio=OuterRef("pk"), fiscal_year=year).values(
                     "amount"
                 )[:1]
-            )
+            ),
+            # The high-risk tile's label, read in this query so it costs none of its own.
+            high_risk_score=high_risk_score(),
         )
         .order_by("name", "pk")
     )
@@ -177,6 +180,7 @@ class Dashboard:
     open_risks: int
     high_risks: int
     projects_with_high_risks: int
+    high_risk_score: int | None  # the PMO's threshold; None when no portfolio is selected
     # Health
     matrix: list[MatrixRow]
     reported: list[MatrixCell]
@@ -453,6 +457,8 @@ def portfolio_dashboard(*, selection: Selection, today: date | None = None) -> D
         open_risks=sum(r.open_risks for r in rollups),
         high_risks=sum(r.high_risks for r in rollups),
         projects_with_high_risks=counts.get("projects_with_high_risks", 0),
+        # The same policy row the engine counted high_risks with (reporting.engine.recompute).
+        high_risk_score=selection.choices[0].high_risk_score if selection.choices else None,
         matrix=[
             MatrixRow(dim, label, [MatrixCell(rag, counts[f"{dim}_{rag}"]) for rag in RAGS])
             for dim, label in DIMENSIONS

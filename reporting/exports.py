@@ -19,7 +19,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("manager", "Manager"),
     ("state", "State"),
     ("category", "Category"),
-    ("reported_rag", "Reported health"),
+    ("reported_rag", "Reported status"),
     ("health_rag", "Rule health"),
     ("bac", "BAC"),
     ("ac", "AC"),

@@ -15,6 +15,7 @@ from django.db.models import (
     Count,
     DecimalField,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -24,29 +25,44 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from portfolio.models import Portfolio, PortfolioBudget
+from portfolio.models import HealthPolicy, Portfolio, PortfolioBudget
 from portfolio.selectors import current_fiscal_year
 from ppm.access import scope
 from projects.choices import RAG, LifecycleState, RaidStatus
-from projects.metrics import DEFAULT_THRESHOLDS
 from projects.models import Project, Risk
 from projects.selectors import SubqueryCount, latest_submitted_rag
 
-# A risk at or above this probability × impact score counts as high: the score at which the
-# PMO's health rules turn the risk dimension red (projects.metrics).
-HIGH_RISK_SCORE = DEFAULT_THRESHOLDS.risk_red_score
+# The policy row HealthPolicy.current() reads and creates.
+_POLICY_PK = 1
+
+
+def high_risk_score() -> Coalesce:
+    """The score (probability × impact) at or above which an open risk counts as high: the
+    PMO's `risk_red_score`, the one the rollup engine turns the risk dimension red at.
+
+    A SQL expression rather than a value, so the query that counts high risks (or shows the
+    label) reads the policy itself and no page pays an extra query for it. Until the PMO has
+    saved a policy the model's default applies, as HealthPolicy.current() would create it.
+    """
+    return Coalesce(
+        Subquery(HealthPolicy.objects.filter(pk=_POLICY_PK).values("risk_red_score")[:1]),
+        Value(HealthPolicy._meta.get_field("risk_red_score").default),
+        output_field=IntegerField(),
+    )
+
+
 # Projects whose status still matters for health: the finished ones are history.
 IN_FLIGHT_EXCLUDES = (LifecycleState.CLOSED, LifecycleState.CANCELLED)
 ZERO = Decimal("0")
 
 
 def open_high_risks(project_filter: dict) -> QuerySet[Risk]:
-    """Primary keys of open risks scoring at least HIGH_RISK_SCORE, filtered by `project_filter`."""
+    """Primary keys of open risks at or above high_risk_score(), filtered by `project_filter`."""
     return (
         Risk.objects.filter(**project_filter)
         .exclude(status=RaidStatus.CLOSED)
         .alias(score=F("probability") * F("impact"))
-        .filter(score__gte=HIGH_RISK_SCORE)
+        .filter(score__gte=high_risk_score())
         .order_by()
         .values("pk")
     )
@@ -70,6 +86,7 @@ class PortfolioSummary:
     total_bac: Decimal
     envelope: Decimal | None
     high_risk_count: int
+    high_risk_score: int  # the PMO's threshold high_risk_count was counted at
     rag_counts: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -124,6 +141,7 @@ def _annotated_portfolios(user: AbstractBaseUser, fiscal_year: int) -> QuerySet[
                 ).values("amount")[:1]
             ),
             high_risk_count=SubqueryCount(open_high_risks({"project__portfolio": OuterRef("pk")})),
+            high_risk_score=high_risk_score(),
             **per_state,
         )
         .order_by("name", "pk")
@@ -176,6 +194,7 @@ def portfolio_summaries(
                 total_bac=p.total_bac,
                 envelope=p.envelope,
                 high_risk_count=p.high_risk_count,
+                high_risk_score=p.high_risk_score,
                 rag_counts=rags.get(p.pk, {}),
             )
         )

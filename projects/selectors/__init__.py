@@ -113,8 +113,13 @@ _HEALTH_ORDER = Case(
 )
 RAGS = ("green", "amber", "red")
 DEFAULT_SORT = "code"
-# Health is the overall RAG of the latest submitted status report; "none": no report yet.
-HEALTH_FILTERS = {"green": "Green", "amber": "Amber", "red": "Red", "none": "No report"}
+# Two different "health" figures sit side by side in every list, each with its own filter:
+# "Rule health" (?rule=) is the rollup's rule-based overall health, computed from the PMO's
+# thresholds; "Reported status" (?reported=) is the overall RAG the PM gave in the current
+# submitted report ("none": no report yet). The old ?health= meant the reported status and
+# is still read as ?reported= so bookmarks keep working.
+RULE_HEALTH_FILTERS = {"green": "Green", "amber": "Amber", "red": "Red"}
+REPORTED_FILTERS = {"green": "Green", "amber": "Amber", "red": "Red", "none": "No report"}
 # Projects whose figures directors watch: approved and under way (the rollup engine's
 # "in flight"; proposed ones have no plan yet, closed and cancelled ones are history).
 IN_FLIGHT_STATES = (LifecycleState.APPROVED, LifecycleState.ACTIVE, LifecycleState.ON_HOLD)
@@ -124,7 +129,6 @@ DIMENSION_FILTERS = {
     "cost": ("cost_rag", "Cost"),
     "scope": ("scope_rag", "Scope"),
     "risk": ("risk_rag", "Risk"),
-    "rule": ("health_rag", "Rule health"),
 }
 
 
@@ -146,7 +150,8 @@ class ProjectListParams:
     state: str = ""
     category: str = ""
     portfolio: int | None = None
-    health: str = ""
+    rule_health: str = ""  # RULE_HEALTH_FILTERS key
+    reported: str = ""  # REPORTED_FILTERS key
     dimensions: tuple[tuple[str, str], ...] = ()  # (DIMENSION_FILTERS key, rag)
     live: bool = False
     slipping: bool = False
@@ -164,13 +169,15 @@ class ProjectListParams:
         category = query.get("category", "")
         sort = query.get("sort", DEFAULT_SORT)
         portfolio = query.get("portfolio", "")
-        health = query.get("health", "")
+        rule_health = query.get("rule", "")
+        reported = query.get("reported") or query.get("health", "")
         return cls(
             search=query.get("q", "").strip()[:100],
             state=state if state in LifecycleState.values else "",
             category=category if category in Category.values else "",
             portfolio=parse_id(portfolio),
-            health=health if health in HEALTH_FILTERS else "",
+            rule_health=rule_health if rule_health in RULE_HEALTH_FILTERS else "",
+            reported=reported if reported in REPORTED_FILTERS else "",
             dimensions=tuple(
                 (key, query.get(key, "")) for key in DIMENSION_FILTERS if query.get(key) in RAGS
             ),
@@ -192,7 +199,8 @@ class ProjectListParams:
             or self.state
             or self.category
             or self.portfolio
-            or self.health
+            or self.rule_health
+            or self.reported
             or self.drill_filters
         )
 
@@ -302,10 +310,12 @@ def filtered_projects(*, projects: QuerySet[Project], params: ProjectListParams)
         qs = qs.filter(rollup__cpi__lt=params.cpi_below)
     if params.spi_below is not None:
         qs = qs.filter(rollup__spi__lt=params.spi_below)
-    if params.health == "none":
+    if params.rule_health:
+        qs = qs.filter(rollup__health_rag=params.rule_health)
+    if params.reported == "none":
         qs = qs.filter(latest_rag__isnull=True)
-    elif params.health:
-        qs = qs.filter(latest_rag=params.health)
+    elif params.reported:
+        qs = qs.filter(latest_rag=params.reported)
     return qs.order_by(*_ordering(params.sort))
 
 

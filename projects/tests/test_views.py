@@ -495,7 +495,7 @@ def test_every_sort_works_on_the_distinct_rows_of_a_delegated_project_manager(
     assert sorted(p.code for p in response.context["table"].page) == ["DC-01", "ERP-01"]
 
 
-def test_my_projects_filters_by_health_of_the_latest_report(client, pm, portfolio):
+def test_my_projects_filters_by_the_reported_status_of_the_latest_report(client, pm, portfolio):
     from django.utils import timezone
 
     red = ProjectFactory(portfolio=portfolio, manager=pm, code="RED-1")
@@ -511,6 +511,38 @@ def test_my_projects_filters_by_health_of_the_latest_report(client, pm, portfoli
         page = client.get(reverse("projects:mine") + query).context["table"].page
         return {p.code for p in page.object_list}
 
+    assert codes("?reported=red") == {"RED-1"}
+    assert codes("?reported=none") == {"NEW-1"}
+    assert codes("?reported=purple") == {"RED-1", "GRN-1", "NEW-1"}  # unknown: ignored
+    # The parameter's old name still works, so a bookmark does not lose its filter.
     assert codes("?health=red") == {"RED-1"}
     assert codes("?health=none") == {"NEW-1"}
-    assert codes("?health=purple") == {"RED-1", "GRN-1", "NEW-1"}  # unknown: ignored
+
+
+def test_my_projects_filters_rule_health_apart_from_the_reported_status(client, pm, portfolio):
+    from django.utils import timezone
+
+    from reporting.engine import recompute
+    from reporting.models import ProjectRollup
+
+    # The PM reports green, but the rules rate a 5 × 5 open risk red.
+    told_green = ProjectFactory(portfolio=portfolio, manager=pm, code="GRN-1")
+    StatusReportFactory(
+        project=told_green, state="submitted", submitted_at=timezone.now(), overall_rag="green"
+    )
+    RiskFactory(project=told_green, probability=5, impact=5)
+    ProjectFactory(portfolio=portfolio, manager=pm, code="CALM-1")
+    recompute()
+    assert ProjectRollup.objects.get(project=told_green).health_rag == "red"
+    client.force_login(pm)
+
+    def codes(query: str) -> set[str]:
+        page = client.get(reverse("projects:mine") + query).context["table"].page
+        return {p.code for p in page.object_list}
+
+    assert codes("?rule=red") == {"GRN-1"}
+    assert codes("?reported=red") == set()
+    assert codes("?rule=red&reported=green") == {"GRN-1"}
+    text = client.get(reverse("projects:mine")).text
+    assert ">Rule health</label>" in text and ">Reported status</label>" in text
+    assert ">Reported</th>" in text and '>Rule health<span class="sort-arrow"' in text

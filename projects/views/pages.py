@@ -14,7 +14,8 @@ from ppm.roles import Role, has_role
 from projects.choices import Category, LifecycleState
 from projects.metrics import DEFAULT_THRESHOLDS
 from projects.selectors import (
-    HEALTH_FILTERS,
+    REPORTED_FILTERS,
+    RULE_HEALTH_FILTERS,
     ProjectListParams,
     last_submitted_period_end,
     portfolios_with,
@@ -58,7 +59,8 @@ def my_projects(request: HtmxHttpRequest) -> HttpResponse:
             "params": params,
             "states": LifecycleState.choices,
             "categories": Category.choices,
-            "health_filters": HEALTH_FILTERS,
+            "rule_health_filters": RULE_HEALTH_FILTERS,
+            "reported_filters": REPORTED_FILTERS,
             "as_of": timezone.localtime(),
         },
         partial="project-table",

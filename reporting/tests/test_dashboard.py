@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portfolio.capacity import add_months, monthly_capacity, working_days
+from portfolio.models import HealthPolicy
 from portfolio.tests.factories import PortfolioBudgetFactory, PortfolioFactory, ResourceFactory
 from projects.choices import LifecycleState
 from projects.models import Allocation, RollupState
@@ -140,6 +141,60 @@ def test_matrix_cells_drill_to_the_projects_they_count(client, director, built):
             )
             count = re.search(r'data-testid="project-count">\s*(\d+)', page.content.decode())
             assert int(count.group(1)) == cell.count, (row.field, cell.rag)
+
+
+def _listed(client, portfolio, query: str) -> int:
+    page = client.get(reverse("reporting:portfolio-detail", args=[portfolio.pk]) + query)
+    assert page.status_code == 200
+    return int(re.search(r'data-testid="project-count">\s*(\d+)', page.text).group(1))
+
+
+def test_the_reported_row_drills_to_the_reported_status_not_the_rule_health(
+    client, director, built, pm
+):
+    # Rule health and reported status disagree here: the PMs report amber while the rules
+    # rate the projects red (CPI 0.17, 15 % done on 120 % spent). A project with no report
+    # too, so the "without any report" link has a row to count.
+    ProjectFactory(portfolio=built, manager=pm, state=LifecycleState.ACTIVE)
+    recompute()
+    d = portfolio_dashboard(selection=select_portfolios(user=director, portfolio_id=built.pk))
+    assert [c.count for c in d.reported] == [0, 3, 0] and d.reported_none == 1
+    assert d.matrix[-1].cells[2].count == 3  # rule health: red
+    client.force_login(director)
+    page = client.get(URL, {"portfolio": built.pk}).text
+    assert "?live=1&amp;reported=amber" in page and "?live=1&amp;reported=none" in page
+    assert "health=" not in page
+    for cell in d.reported:
+        assert _listed(client, built, f"?live=1&reported={cell.rag}") == cell.count, cell.rag
+    assert _listed(client, built, "?live=1&reported=none") == d.reported_none
+    # A bookmark from before the split still opens the reported-status list, and an
+    # unknown value is ignored rather than an error.
+    assert _listed(client, built, "?live=1&health=amber") == 3
+    assert _listed(client, built, "?live=1&health=purple") == d.in_flight
+
+
+def test_the_high_risk_label_and_count_follow_the_pmos_policy(client, director, built):
+    client.force_login(director)
+    d = portfolio_dashboard(selection=select_portfolios(user=director, portfolio_id=built.pk))
+    assert (d.high_risk_score, d.high_risks) == (15, 3)  # the 4 × 4 risks, not the 1 × 2
+    policy = HealthPolicy.current()
+    policy.risk_red_score = 20
+    policy.save()
+    recompute()
+    d = portfolio_dashboard(selection=select_portfolios(user=director, portfolio_id=built.pk))
+    assert (d.high_risk_score, d.high_risks, d.projects_with_high_risks) == (20, 0, 0)
+    tile = re.search(
+        r'data-testid="tile-high-risks">(.*?)</a>',
+        client.get(URL, {"portfolio": built.pk}).text,
+        re.S,
+    ).group(1)
+    assert "Score ≥ 20" in tile and "Score ≥ 15" not in tile
+    assert _listed(client, built, "?live=1&high_risk=1") == 0
+    policy.risk_red_score = 16
+    policy.save()
+    recompute()
+    assert "Score ≥ 16" in client.get(URL, {"portfolio": built.pk}).text
+    assert _listed(client, built, "?live=1&high_risk=1") == 3
 
 
 def test_the_s_curve_carries_a_portfolios_earned_value_through_a_month_it_has_no_row(

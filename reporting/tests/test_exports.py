@@ -9,9 +9,15 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
-from projects.tests.factories import MilestoneFactory, ProjectFactory, RiskFactory
+from projects.tests.factories import (
+    MilestoneFactory,
+    ProjectFactory,
+    RiskFactory,
+    StatusReportFactory,
+)
 from reporting.engine import recompute
 from reporting.models import ProjectRollup
 
@@ -61,6 +67,45 @@ def test_csv_export_has_every_filtered_row_with_exact_money(client, director, po
     assert [r["Code"] for r in rows] == ["RISK-1"]
     assert rows[0]["BAC"] == "1234567.89"
     assert rows[0]["Risk exposure"] == "20"
+
+
+def test_exports_keep_the_rule_health_and_reported_status_filters(
+    client, director, portfolio, figures
+):
+    calm, _risky, _late = figures
+    StatusReportFactory(
+        project=calm, state="submitted", submitted_at=timezone.now(), overall_rag="red"
+    )
+    recompute()
+    client.force_login(director)
+    url = reverse("reporting:portfolio-projects-export", args=[portfolio.pk, "csv"])
+
+    def exported(query: str) -> list[dict]:
+        response = client.get(url + query)
+        assert response.status_code == 200
+        return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+    rule_red = sorted(
+        ProjectRollup.objects.filter(health_rag="red").values_list("project__code", flat=True)
+    )
+    assert "RISK-1" in rule_red and "CALM-1" not in rule_red
+    assert [r["Code"] for r in exported("?rule=red")] == rule_red
+    assert [r["Rule health"] for r in exported("?rule=red")] == ["red"] * len(rule_red)
+    assert [(r["Code"], r["Reported status"]) for r in exported("?reported=red")] == [
+        ("CALM-1", "red")
+    ]
+    assert [r["Code"] for r in exported("?health=red")] == ["CALM-1"]  # the old name
+    assert exported("?rule=red&reported=red") == []
+    book = load_workbook(
+        io.BytesIO(
+            client.get(
+                reverse("reporting:portfolio-projects-export", args=[portfolio.pk, "xlsx"])
+                + "?reported=none"
+            ).content
+        )
+    )
+    codes = [row[0] for row in book.active.iter_rows(min_row=2, values_only=True)]
+    assert sorted(codes) == ["LATE-1", "RISK-1"]
 
 
 def test_xlsx_export_has_typed_cells(client, director, portfolio, figures):

@@ -14,12 +14,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.defaults import server_error
 
+from portfolio.models import HealthPolicy
 from portfolio.selectors import current_fiscal_year
 from portfolio.tests.factories import PortfolioBudgetFactory, PortfolioFactory, UserFactory
 from ppm.templatetags.conductor import format_money, percent, signed_days
 from projects.choices import RAG, Category, LifecycleState, RaidStatus
 from projects.tests.factories import ProjectFactory, RiskFactory
 from projects.tests.test_views import make_project_with_history
+from reporting.engine import recompute
+from reporting.models import ProjectRollup
 from reporting.selectors import portfolio_summaries
 
 pytestmark = pytest.mark.django_db
@@ -137,6 +140,30 @@ def test_portfolio_summary_figures(director, portfolio_with_figures):
     assert summary.rag_counts == {"green": 1, "amber": 1, "red": 1, "none": 1}
 
 
+def test_the_high_risk_figure_and_its_label_follow_the_pmos_policy(
+    client, director, portfolio_with_figures
+):
+    policy = HealthPolicy.current()
+    policy.risk_red_score = 16
+    policy.save()
+    (summary,) = portfolio_summaries(user=director)
+    # The 4×4 risks (one per project with history) reach 16; the 5×3 one no longer counts.
+    assert (summary.high_risk_score, summary.high_risk_count) == (16, 5)
+    client.force_login(director)
+    for url in (
+        reverse("reporting:portfolio-list"),
+        reverse("reporting:portfolio-detail", args=[portfolio_with_figures.pk]),
+    ):
+        text = client.get(url).text
+        assert "score ≥ 16" in text and "score ≥ 15" not in text, url
+
+
+def test_before_the_pmo_saves_a_policy_the_models_default_applies(director, portfolio):
+    assert not HealthPolicy.objects.exists()
+    (summary,) = portfolio_summaries(user=director)
+    assert summary.high_risk_score == HealthPolicy().risk_red_score
+
+
 def test_portfolio_list_shows_money_with_the_currency_symbol(
     client, director, portfolio_with_figures
 ):
@@ -242,6 +269,38 @@ def test_portfolio_page_filters_sorts_and_pages_its_projects(client, director, p
     assert [p.code for p in client.get(url, {"q": "p-04"}).context["table"].page] == [
         f"P-04{i}" for i in range(10)
     ]
+
+
+def test_rule_health_and_reported_status_are_two_filters_beside_their_columns(
+    client, director, portfolio, pm
+):
+    # The PM reports green; the rules rate the project red (CPI far below the policy).
+    make_project_with_history(portfolio=portfolio, manager=pm, rag=RAG.GREEN, code="GRN-1")
+    make_project_with_history(portfolio=portfolio, manager=pm, rag=RAG.RED, code="RED-1")
+    recompute()
+    rule = {r.project.code: r.health_rag for r in ProjectRollup.objects.select_related("project")}
+    client.force_login(director)
+    url = reverse("reporting:portfolio-detail", args=[portfolio.pk])
+
+    def codes(**query: str) -> list[str]:
+        return [p.code for p in client.get(url, query).context["table"].page]
+
+    assert codes(reported="green") == ["GRN-1"]
+    assert codes(reported="red") == ["RED-1"]
+    assert codes(health="green") == ["GRN-1"]  # the old parameter, kept for bookmarks
+    # The two figures disagree on GRN-1, so each filter must read its own one.
+    assert rule["GRN-1"] != RAG.GREEN
+    assert codes(rule=rule["GRN-1"]) == sorted(c for c, rag in rule.items() if rag == rule["GRN-1"])
+    assert codes(rule=RAG.GREEN) == []
+    assert codes(rule=rule["GRN-1"], reported="green") == ["GRN-1"]
+    text = client.get(url, {"rule": rule["GRN-1"], "reported": "green"}).text
+    assert 'for="filter-rule"' in text and ">Rule health</label>" in text
+    assert 'for="filter-reported"' in text and ">Reported status</label>" in text
+    assert f'<option value="{rule["GRN-1"]}" selected>' in text
+    assert '<option value="green" selected>' in text
+    assert '>Rule health<span class="sort-arrow"' in text  # the sortable column header
+    assert ">Reported</th>" in text
+    assert 'name="health"' not in text
 
 
 def test_portfolio_page_sort_headers_toggle_and_keep_filters(client, director, project):

@@ -23,14 +23,15 @@ from ppm.params import parse_id
 from projects.choices import Category, LifecycleState
 from projects.models import Project
 from projects.selectors import (
-    HEALTH_FILTERS,
+    REPORTED_FILTERS,
+    RULE_HEALTH_FILTERS,
     ProjectListParams,
     portfolios_with,
     project_table,
 )
 from reporting.dashboard import portfolio_dashboard, select_portfolios
 from reporting.dashboard_charts import bubble_chart, capacity_heatmap, s_curve
-from reporting.selectors import HIGH_RISK_SCORE, portfolio_summaries
+from reporting.selectors import portfolio_summaries
 
 
 @require_GET
@@ -44,7 +45,6 @@ def portfolio_list(request: HtmxHttpRequest) -> HttpResponse:
         "reporting/list.html",
         {
             "summaries": summaries,
-            "high_risk_score": HIGH_RISK_SCORE,
             "as_of": timezone.localtime(),
         },
     )
@@ -73,13 +73,13 @@ def portfolio_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "params": params,
             "states": LifecycleState.choices,
             "categories": Category.choices,
-            "health_filters": HEALTH_FILTERS,
+            "rule_health_filters": RULE_HEALTH_FILTERS,
+            "reported_filters": REPORTED_FILTERS,
             "show_figures": True,
             "export_urls": {
                 fmt: reverse("reporting:portfolio-projects-export", args=[portfolio.pk, fmt])
                 for fmt in ("csv", "xlsx")
             },
-            "high_risk_score": HIGH_RISK_SCORE,
             "as_of": timezone.localtime(),
         },
         partial="project-table",
@@ -133,7 +133,6 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
             "selection": selection,
             "list_url": list_url,
             "charts": {name: {"wide": _svg(build(data))} for name, build in CHARTS.items()},
-            "high_risk_score": HIGH_RISK_SCORE,
             "now": timezone.localtime(),
         },
         partial="dashboard-body",
@@ -157,7 +156,8 @@ def project_list(request: HtmxHttpRequest) -> HttpResponse:
             "portfolios": portfolios_with(projects),
             "states": LifecycleState.choices,
             "categories": Category.choices,
-            "health_filters": HEALTH_FILTERS,
+            "rule_health_filters": RULE_HEALTH_FILTERS,
+            "reported_filters": REPORTED_FILTERS,
             "show_figures": True,
             "as_of": timezone.localtime(),
         },

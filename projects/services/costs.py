@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from ppm.audit import acting_as
 from projects.choices import CostCategory, ExpenseType
@@ -100,6 +101,20 @@ def parse_month(text: str, *, field_name: str = "month") -> date:
     raise DomainError(f"'{text}' is not a month (use YYYY-MM).", field=field_name)
 
 
+def check_actual_month(month: date, amount: Decimal, *, today: date) -> None:
+    """Refuse an actual amount for a month after the month in progress (`today` is the
+    organisation's day): money not yet spent cannot have been spent. The current month takes
+    actuals (month to date). Zero passes, so a future actual entered by mistake can be
+    cleared and an exported file, whose future months read 0, imports back unchanged."""
+    current = today.replace(day=1)
+    if amount and month > current:
+        raise DomainError(
+            f"Actuals can be recorded up to the current month ({current:%b %Y}); "
+            f"{month:%b %Y} has not happened yet. Put the expected amount in Forecast.",
+            field="actual",
+        )
+
+
 @dataclass(frozen=True)
 class CellKey:
     month: date
@@ -123,13 +138,17 @@ def cost_cell_set(
     amount: Decimal,
     by,
     expected_version: int | None,
+    today: date | None = None,
 ) -> CostLine:
     """Set one cell of the grid. `expected_version` is the version of the line the user saw
-    (None when the line did not exist yet: a concurrent creation is a conflict too)."""
+    (None when the line did not exist yet: a concurrent creation is a conflict too).
+    `today`: the organisation's day, which decides which months can take actuals."""
     if amount_field not in AMOUNT_FIELDS:
         raise DomainError(f"Unknown column '{amount_field}'.", field="field")
     key.validate()
     check_cost_month(project, key.month)
+    if amount_field == "actual":
+        check_actual_month(key.month, amount, today=today or timezone.localdate())
     with transaction.atomic(), acting_as(by):
         line = CostLine.objects.filter(
             project=project, month=key.month, expense_type=key.expense_type, category=key.category
@@ -237,13 +256,17 @@ def _readable_rows(reader: csv.DictReader, preview: ImportPreview) -> Iterator[d
         preview.errors.append(RowError(reader.line_num + 1, _unreadable_line(error)))
 
 
-def cost_csv_preview(text: str, *, project: Project | None = None) -> ImportPreview:
+def cost_csv_preview(
+    text: str, *, project: Project | None = None, today: date | None = None
+) -> ImportPreview:
     """Parse a CSV (columns: month, expense_type, category, planned, actual, forecast).
 
     Column names are case-insensitive; expense types and categories may be given by value
     ('opex') or label ('Opex'); empty amounts leave the cell as it is. With `project`, a
-    month outside the project's window (services.dates) is that row's error.
+    month outside the project's window (services.dates) is that row's error. An actual for
+    a month after `today`'s (the organisation's day) is that row's error too.
     """
+    today = today or timezone.localdate()
     preview = ImportPreview()
     text = text.lstrip("\ufeff")
     reader = csv.DictReader(io.StringIO(text), delimiter=_csv_dialect(text))
@@ -273,7 +296,10 @@ def cost_csv_preview(text: str, *, project: Project | None = None) -> ImportPrev
             cells = []
             for name in AMOUNT_FIELDS:
                 if name in header and (row.get(name) or "").strip() != "":
-                    cells.append((key, name, parse_amount(row[name], field_name=name)))
+                    amount = parse_amount(row[name], field_name=name)
+                    if name == "actual":
+                        check_actual_month(key.month, amount, today=today)
+                    cells.append((key, name, amount))
             preview.cells.extend(cells)
         except DomainError as error:
             preview.errors.append(RowError(number, error.message))
@@ -289,6 +315,7 @@ def cost_import_apply(
     by,
     seen_versions: Mapping[CellKey, int | None] | None = None,
     reason: str = "Cost import",
+    today: date | None = None,
 ) -> int:
     """Apply a checked preview in one transaction: all cells or none.
 
@@ -305,6 +332,10 @@ def cost_import_apply(
     # project's window is written.
     for month in sorted({key.month for key in by_line}):
         check_cost_month(project, month)
+    # Nor an actual for a month still to come.
+    today = today or timezone.localdate()
+    for key, values in by_line.items():
+        check_actual_month(key.month, values.get("actual", Decimal(0)), today=today)
     with transaction.atomic(), acting_as(by, reason=reason):
         months = {key.month for key in by_line}
         existing = {
@@ -337,13 +368,19 @@ def block_lines(text: str) -> list[str]:
 
 
 def cost_paste_preview(
-    *, text: str, months: list[date], rows: list[tuple[str, str, str]]
+    *,
+    text: str,
+    months: list[date],
+    rows: list[tuple[str, str, str]],
+    today: date | None = None,
 ) -> ImportPreview:
     """A block pasted from a spreadsheet (tab-separated) onto the grid.
 
     `rows` are the grid rows from the paste's top-left cell downwards as
     (expense_type, category, amount_field); `months` the grid columns from that cell rightwards.
+    An actual for a month after `today`'s (the organisation's day) is that row's error.
     """
+    today = today or timezone.localdate()
     preview = ImportPreview()
     lines = block_lines(text)
     if not lines:
@@ -370,6 +407,8 @@ def cost_paste_preview(
         for c, value in enumerate(values):
             try:
                 amount = parse_amount(value, field_name=amount_field)
+                if amount_field == "actual":
+                    check_actual_month(months[c], amount, today=today)
             except DomainError as error:
                 preview.errors.append(RowError(r + 1, f"column {c + 1}: {error.message}"))
                 continue

@@ -12,7 +12,7 @@ from ppm.audit import history_for
 from projects import services
 from projects.models import CostLine
 from projects.services import ConflictError, DomainError
-from projects.services.costs import CellKey, parse_amount
+from projects.services.costs import CellKey, ImportPreview, parse_amount
 from projects.tests.factories import CostLineFactory
 
 MARCH = date(2026, 3, 1)
@@ -149,3 +149,106 @@ def test_a_csv_row_with_one_bad_amount_contributes_no_cells():
     )
     assert preview.cells == []
     assert [(e.row, e.message) for e in preview.errors] == [(2, "'abc' is not an amount.")]
+
+
+# --- Actuals of months still to come ---------------------------------------------------------
+
+TODAY = date(2026, 4, 14)  # April is the month in progress; May is still to come
+MAY = date(2026, 5, 1)
+NOT_YET = "Actuals can be recorded up to the current month (Apr 2026); May 2026 has not"
+
+
+def set_cell(project, pm, month: date, measure: str, amount: str) -> CostLine:
+    return services.cost_cell_set(
+        project=project,
+        key=CellKey(month, "opex", "labour"),
+        amount_field=measure,
+        amount=Decimal(amount),
+        by=pm,
+        expected_version=None,
+        today=TODAY,
+    )
+
+
+@pytest.mark.django_db
+def test_an_actual_for_a_month_still_to_come_is_refused_naming_the_cell(pm, project):
+    with pytest.raises(DomainError) as caught:
+        set_cell(project, pm, MAY, "actual", "500")
+    assert caught.value.field == "actual"
+    assert caught.value.message.startswith(NOT_YET)
+    assert not CostLine.objects.filter(project=project).exists()
+
+
+@pytest.mark.django_db
+def test_the_current_months_actual_and_future_plans_and_forecasts_are_accepted(pm, project):
+    assert set_cell(project, pm, APRIL, "actual", "500").actual == Decimal("500")  # to date
+    assert set_cell(project, pm, MAY, "planned", "700").planned == Decimal("700")
+    line = CostLine.objects.get(project=project, month=MAY)
+    line = services.cost_cell_set(
+        project=project,
+        key=CellKey(MAY, "opex", "labour"),
+        amount_field="forecast",
+        amount=Decimal("650"),
+        by=pm,
+        expected_version=line.version,
+        today=TODAY,
+    )
+    assert (line.planned, line.actual, line.forecast) == (Decimal("700"), 0, Decimal("650"))
+
+
+@pytest.mark.django_db
+def test_a_future_actual_entered_by_mistake_can_be_cleared(pm, project):
+    CostLineFactory(project=project, month=MAY, actual=Decimal("90"))
+    line = services.cost_cell_set(
+        project=project,
+        key=CellKey(MAY, "opex", "labour"),
+        amount_field="actual",
+        amount=Decimal("0"),
+        by=pm,
+        expected_version=1,
+        today=TODAY,
+    )
+    assert line.actual == 0
+
+
+def test_a_pasted_future_actual_is_that_rows_error_and_the_plan_row_is_fine():
+    rows = [("opex", "labour", "planned"), ("opex", "labour", "actual")]
+    preview = services.cost_paste_preview(
+        text="1\t2\n3\t4\n", months=[APRIL, MAY], rows=rows, today=TODAY
+    )
+    assert [(e.row, e.message[: len(NOT_YET) + 10]) for e in preview.errors] == [
+        (2, f"column 2: {NOT_YET}")
+    ]
+    # Zero (an empty cell, as a block copied over the whole row has) is no error.
+    clean = services.cost_paste_preview(
+        text="1\t2\n3\t\n", months=[APRIL, MAY], rows=rows, today=TODAY
+    )
+    assert clean.errors == []
+
+
+@pytest.mark.django_db
+def test_a_csv_row_with_a_future_actual_is_that_rows_error(project):
+    preview = services.cost_csv_preview(
+        "month,expense_type,category,planned,actual,forecast\n"
+        "2026-04,opex,labour,10,9,10\n"
+        "2026-05,opex,labour,10,1,10\n"
+        "2026-06,opex,labour,10,0.00,10\n",  # as the export writes a future month
+        project=project,
+        today=TODAY,
+    )
+    assert [(e.row, e.message[: len(NOT_YET)]) for e in preview.errors] == [(3, NOT_YET)]
+    assert {k.month for k, _, _ in preview.cells} == {APRIL, date(2026, 6, 1)}
+
+
+@pytest.mark.django_db
+def test_applying_a_preview_with_a_future_actual_writes_nothing(pm, project):
+    preview = ImportPreview(
+        cells=[
+            (APRIL_LABOUR, "planned", Decimal("5")),
+            (CellKey(MAY, "opex", "labour"), "actual", Decimal("5")),
+        ]
+    )
+    with pytest.raises(DomainError) as caught:
+        services.cost_import_apply(project=project, preview=preview, by=pm, today=TODAY)
+    assert caught.value.field == "actual"
+    assert not CostLine.objects.filter(project=project).exists()

@@ -28,8 +28,10 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 @pytest.fixture(autouse=True)
 def _today(monkeypatch):
-    """The grid highlights and pages around "today": pin it."""
+    """The grid highlights and pages around "today", and it decides which months take
+    actuals: pin it."""
     monkeypatch.setattr("projects.views.costs.grid._today", lambda: TODAY)
+    monkeypatch.setattr("projects.views.costs.files._today", lambda: TODAY)
 
 
 def grid_url(project, **query) -> str:
@@ -646,3 +648,77 @@ def test_saving_a_cell_runs_a_fixed_number_of_queries(
         response = client.post(cell_url(project, "2024"), data, **HTMX)
     assert response.status_code == 200
     assert "is-saved" in response.text
+
+
+# --- Actuals of months still to come (today is 14 May 2026) -------------------------------------
+
+NOT_YET = "Actuals can be recorded up to the current month (May 2026); Jun 2026 has not happened"
+
+
+def test_a_future_actual_is_refused_at_the_cell_with_the_typed_text_kept(client, pm, costed):
+    client.force_login(pm)
+    data = {"cell": "2026-06_opex_labour_actual", "version": "", "amount": "4,000"}
+    fragment = client.post(cell_url(costed), data, **HTMX)
+    assert fragment.status_code == 200
+    assert 'id="c-2026-06_opex_labour_actual"' in fragment.text
+    assert "is-invalid" in fragment.text
+    assert 'value="4,000"' in fragment.text
+    assert NOT_YET in fragment.text
+    # Without JavaScript: the page again, the message at the cell, the text kept.
+    page = client.post(cell_url(costed), data)
+    assert page.status_code == 200
+    cell = page.context["grid"].cells["2026-06_opex_labour_actual"]
+    assert cell.typed == "4,000"
+    assert cell.error.startswith(NOT_YET)
+    assert 'data-testid="cell-error"' in page.text
+    assert not CostLine.objects.filter(project=costed, month=date(2026, 6, 1)).exists()
+
+
+def test_this_months_actual_and_next_months_forecast_are_saved(client, pm, costed):
+    client.force_login(pm)
+    for cell in ("2026-05_opex_labour_actual", "2026-06_opex_labour_forecast"):
+        response = client.post(cell_url(costed), {"cell": cell, "version": "", "amount": "700"})
+        assert response.status_code == 302
+    may, june = CostLine.objects.filter(
+        project=costed, category="labour", month__gte=date(2026, 5, 1)
+    )
+    assert (may.actual, june.forecast, june.actual) == (Decimal("700"), Decimal("700"), 0)
+
+
+def test_the_grid_offers_no_typing_in_actuals_of_months_to_come(client, pm, costed):
+    client.force_login(pm)
+    response = client.get(grid_url(costed, year=2026))
+    grid = response.context["grid"]
+    locked = {key for key, cell in grid.cells.items() if cell.locked}
+    labour_actuals = {f"2026-{m:02d}_opex_labour_actual" for m in range(6, 13)}
+    assert labour_actuals <= locked
+    assert all(key.endswith("_actual") and key >= "2026-06" for key in locked)
+    assert not grid.cells["2026-05_opex_labour_actual"].locked
+    html = response.text
+    start = html.index('id="c-2026-06_opex_labour_actual"')
+    assert "readonly" in html[start : html.index("</td>", start)]
+    start = html.index('id="c-2026-05_opex_labour_actual"')
+    assert "readonly" not in html[start : html.index("</td>", start)]
+    assert 'data-testid="future-actuals-note"' in html
+
+
+def test_a_pasted_block_with_a_future_actual_saves_nothing(client, pm, costed):
+    client.force_login(pm)
+    response = paste(client, costed, "2026-05_opex_labour_planned", "1\t2\n3\t4\n")
+    assert response["HX-Retarget"] == "#cost-status"
+    assert f"Row 2: column 2: {NOT_YET}" in response.text
+    assert not CostLine.objects.filter(project=costed, month__gte=date(2026, 5, 1)).exists()
+
+
+def test_an_upload_with_a_future_actual_lists_that_row_and_offers_no_apply(client, pm, costed):
+    client.force_login(pm)
+    response = upload(
+        client,
+        costed,
+        "month,expense_type,category,planned,actual\n2026-05,opex,labour,1,1\n"
+        "2026-06,opex,labour,1,1\n",
+    )
+    review = response.context["review"]
+    assert [(e.row, e.message[: len(NOT_YET)]) for e in review.preview.errors] == [(3, NOT_YET)]
+    assert not review.can_apply
+    assert not CostLine.objects.filter(project=costed, month__gte=date(2026, 5, 1)).exists()

@@ -20,6 +20,7 @@ from projects.demo.large import portfolio_count
 from projects.demo.people import PERSONA_PMS, PERSONAS
 from projects.models import (
     ChangeRequest,
+    CostLine,
     LessonLearned,
     Milestone,
     MilestoneForecast,
@@ -235,3 +236,11 @@ def test_large_has_the_benchmark_volumes():
     assert Portfolio.objects.filter(director__username="director2").count() == 5
     assert MilestoneForecast.objects.filter(reason="").count() == 0
     assert not Project.objects.filter(rollup__isnull=True).exists()
+
+
+@pytest.mark.parametrize("size", [["--projects", "200"], []], ids=["scaled", "small"])
+def test_actuals_stop_at_the_month_of_the_reference_day(size):
+    seed(*size)
+    lines = CostLine.objects.filter(actual__gt=0)
+    assert lines.exists()
+    assert not lines.filter(month__gt=TODAY.replace(day=1)).exists()

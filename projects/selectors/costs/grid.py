@@ -41,6 +41,9 @@ from projects.selectors.costs.model import (
 from projects.services.costs import AMOUNT_FIELDS
 from projects.services.dates import cost_month_range
 
+# Shown on an actual cell of a month still to come (services.costs.check_actual_month).
+FUTURE_ACTUAL = "Not yet: actuals are entered from their month on. Use Forecast for this month."
+
 
 def _default_year(years: list[int], today: date) -> int:
     if today.year in years:
@@ -179,6 +182,10 @@ def cost_grid(
                         version=line[3] if line else None,
                         label=f"{prefix} · {MEASURE_LABELS[measure]} · {month:%b %Y}",
                         css=column.css,
+                        # A stray future actual stays editable so that it can be cleared.
+                        locked=FUTURE_ACTUAL
+                        if measure == "actual" and month > current and not amount
+                        else "",
                     )
                     cells.append(cell)
                     grid_cells[cell.key] = cell

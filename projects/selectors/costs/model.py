@@ -53,6 +53,8 @@ class GridCell:
     version: int | None
     label: str
     css: str
+    # Why the cell takes no typing (an actual of a month still to come), or "".
+    locked: str = ""
     # Feedback after a save that did not go through: the user's text, and why.
     typed: str | None = None
     error: str = ""

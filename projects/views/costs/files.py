@@ -4,6 +4,7 @@ reviewed (row errors, the amounts that would change) before it is applied."""
 from __future__ import annotations
 
 import csv
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -41,6 +42,11 @@ def _csv_response(filename: str) -> tuple[HttpResponse, Any]:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")  # so spreadsheets open it as UTF-8
     return response, csv.writer(response)
+
+
+def _today() -> date:
+    """The organisation's day: which months can take actuals."""
+    return timezone.localdate()
 
 
 def _safe_code(project: Project) -> str:
@@ -99,7 +105,8 @@ def _import_context(
 
 
 def _review(project: Project, csv_text: str) -> ImportReview:
-    return cost_import_review(project=project, preview=cost_csv_preview(csv_text, project=project))
+    preview = cost_csv_preview(csv_text, project=project, today=_today())
+    return cost_import_review(project=project, preview=preview)
 
 
 @login_required
@@ -149,6 +156,7 @@ def cost_import_confirm(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
                 seen_versions={k: seen.get(k) for k in review.seen_versions},
                 reason="CSV import",
+                today=_today(),
             )
         except ConflictError as exc:
             who = history_for(exc.current, limit=1)

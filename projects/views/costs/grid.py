@@ -159,6 +159,7 @@ def cost_cell(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     seen_version = form.cleaned_data["version"] or None
     typed = form.cleaned_data["amount"] or ""
     label = _cell_label(key, measure)
+    today = _today()
     error = ""
     conflict: CellConflict | None = None
     try:
@@ -170,6 +171,7 @@ def cost_cell(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             amount=amount,
             by=request.user,
             expected_version=seen_version,
+            today=today,
         )
     except DomainError as exc:
         error = exc.message
@@ -181,7 +183,6 @@ def cost_cell(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         name = cell_key(key.month, key.expense_type, key.category, measure)
         return redirect(_grid_url(project, _requested_year(request), name))
 
-    today = _today()
     row = (key.expense_type, key.category)
     grid = cost_grid(project=project, today=today, year=_requested_year(request), extra_rows=[row])
     name = cell_key(key.month, key.expense_type, key.category, measure)
@@ -248,7 +249,9 @@ def cost_paste(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if start not in rows or anchor.month not in months:
         return HttpResponseBadRequest("The pasted block starts outside the grid.")
     rows, months = rows[rows.index(start) :], months[months.index(anchor.month) :]
-    preview = cost_paste_preview(text=form.cleaned_data["text"], months=months, rows=rows)
+    preview = cost_paste_preview(
+        text=form.cleaned_data["text"], months=months, rows=rows, today=today
+    )
     anchor_name = cell_key(anchor.month, anchor.expense_type, anchor.category, measure)
 
     if preview.errors:
@@ -276,6 +279,7 @@ def cost_paste(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             by=request.user,
             seen_versions={k: seen.get(k) for k, _, _ in preview.cells},
             reason="Pasted from a spreadsheet",
+            today=today,
         )
     except ConflictError as exc:
         who = history_for(exc.current, limit=1)

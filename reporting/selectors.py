@@ -15,7 +15,6 @@ from django.db.models import (
     Count,
     DecimalField,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -25,15 +24,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from portfolio.models import HealthPolicy, Portfolio, PortfolioBudget
+from portfolio.models import Portfolio, PortfolioBudget
 from portfolio.selectors import current_fiscal_year
 from ppm.access import scope
 from projects.choices import RAG, LifecycleState, RaidStatus
 from projects.models import Project, Risk
-from projects.selectors import SubqueryCount, latest_submitted_rag
-
-# The policy row HealthPolicy.current() reads and creates.
-_POLICY_PK = 1
+from projects.selectors import SubqueryCount, latest_submitted_rag, policy_value
 
 
 def high_risk_score() -> Coalesce:
@@ -41,14 +37,9 @@ def high_risk_score() -> Coalesce:
     PMO's `risk_red_score`, the one the rollup engine turns the risk dimension red at.
 
     A SQL expression rather than a value, so the query that counts high risks (or shows the
-    label) reads the policy itself and no page pays an extra query for it. Until the PMO has
-    saved a policy the model's default applies, as HealthPolicy.current() would create it.
+    label) reads the policy itself and no page pays an extra query for it.
     """
-    return Coalesce(
-        Subquery(HealthPolicy.objects.filter(pk=_POLICY_PK).values("risk_red_score")[:1]),
-        Value(HealthPolicy._meta.get_field("risk_red_score").default),
-        output_field=IntegerField(),
-    )
+    return policy_value("risk_red_score")
 
 
 # Projects whose status still matters for health: the finished ones are history.

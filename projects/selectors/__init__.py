@@ -26,9 +26,10 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from portfolio.models import Portfolio
+from portfolio.models import HealthPolicy, Portfolio
 from ppm.access import scope
 from ppm.params import parse_id
 from projects.choices import (
@@ -42,6 +43,8 @@ from projects.metrics import milestone_slip_days, report_due_period_end
 from projects.models import ChangeRequest, CostLine, Issue, Milestone, Project, Risk, StatusReport
 
 PAGE_SIZE = 50
+# The single policy row (HealthPolicy.current() reads and creates pk 1).
+HEALTH_POLICY_PK = 1
 TOP_RISKS = 10
 ZERO = Decimal("0")
 
@@ -51,6 +54,18 @@ class SubqueryCount(Subquery):
 
     template = "(SELECT COUNT(*) FROM (%(subquery)s) _count)"
     output_field = IntegerField()
+
+
+def policy_value(name: str) -> Coalesce:
+    """One threshold of the PMO's HealthPolicy (the row HealthPolicy.current() reads) as a SQL
+    expression: a page annotates it onto a query it runs anyway, so the figure and its label
+    read the one policy at no query of their own. The model's default until a policy is saved.
+    """
+    return Coalesce(
+        Subquery(HealthPolicy.objects.filter(pk=HEALTH_POLICY_PK).values(name)[:1]),
+        Value(HealthPolicy._meta.get_field(name).default),
+        output_field=HealthPolicy._meta.get_field(name),
+    )
 
 
 def latest_submitted_rag() -> Subquery:
@@ -352,6 +367,9 @@ def project_for_page(*, pk: int) -> Project:
             open_issue_count=SubqueryCount(open_issues.order_by().values("pk")),
             open_risk_count=SubqueryCount(open_risks.order_by().values("pk")),
             latest_overall_rag=latest_submitted_rag(),
+            # The bands its risk scores are coloured by (the top risks on the overview).
+            risk_amber_score=policy_value("risk_amber_score"),
+            risk_red_score=policy_value("risk_red_score"),
         )
         .get(pk=pk)
     )

@@ -456,6 +456,20 @@ def test_project_page_lists_change_requests_with_their_impact(client, pm, projec
     assert "−€25,000" in response.text
 
 
+def test_the_top_risks_are_banded_by_the_pmos_policy(client, pm, project):
+    from portfolio.models import HealthPolicy
+
+    RiskFactory(project=project, owner=pm, probability=4, impact=4)
+    client.force_login(pm)
+    url = reverse("projects:detail", args=[project.pk])
+    badge = '<span class="rag rag-{}" title="Probability 4 × impact 4">16</span>'
+    assert badge.format("red") in client.get(url).text  # the default policy: red from 15
+    policy = HealthPolicy.current()
+    policy.risk_amber_score, policy.risk_red_score = 16, 20
+    policy.save()
+    assert badge.format("amber") in client.get(url).text
+
+
 @pytest.mark.parametrize("size", [1, 25])
 def test_project_page_runs_a_fixed_number_of_queries(
     client, pm, portfolio, django_assert_num_queries, size

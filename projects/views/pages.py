@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET
 from ppm.htmx import HtmxHttpRequest, render_page
 from ppm.roles import Role, has_role
 from projects.choices import Category, LifecycleState
-from projects.metrics import DEFAULT_THRESHOLDS
 from projects.selectors import (
     REPORTED_FILTERS,
     RULE_HEALTH_FILTERS,
@@ -79,8 +78,6 @@ def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         {
             **section_context(request, project, "overview"),
             "overview": overview,
-            "risk_amber_score": DEFAULT_THRESHOLDS.risk_amber_score,
-            "risk_red_score": DEFAULT_THRESHOLDS.risk_red_score,
             "as_of": timezone.localtime(),
         },
     )

@@ -301,6 +301,14 @@ def test_rule_health_and_reported_status_are_two_filters_beside_their_columns(
     assert '>Rule health<span class="sort-arrow"' in text  # the sortable column header
     assert ">Reported</th>" in text
     assert 'name="health"' not in text
+    # The cross-portfolio list (the "all my portfolios" drill-down) reads the same two.
+    everywhere = reverse("reporting:projects")
+    assert [
+        p.code for p in client.get(everywhere, {"reported": "green"}).context["table"].page
+    ] == ["GRN-1"]
+    text = client.get(everywhere, {"rule": rule["GRN-1"]}).text
+    assert ">Rule health</label>" in text and ">Reported status</label>" in text
+    assert ">Reported</th>" in text and '>Rule health<span class="sort-arrow"' in text
 
 
 def test_portfolio_page_sort_headers_toggle_and_keep_filters(client, director, project):

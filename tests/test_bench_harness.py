@@ -103,10 +103,10 @@ def test_rollup_snapshots_differ_by_figures_not_by_when_they_were_computed(tiny)
     ProjectRollup.objects.filter(pk=row.pk).update(exposure=F("exposure") + 1)
     PortfolioMonth.objects.filter(pk=PortfolioMonth.objects.order_by("pk")[0].pk).delete()
     assert snapshot_differences(before, _snapshot()) == {
-        "projects.ProjectRollup": 1,
-        "portfolio.PortfolioRollup": 0,
-        "portfolio.PortfolioMonth": 1,
-        "portfolio.PortfolioDemand": 0,
+        "reporting.ProjectRollup": 1,
+        "reporting.PortfolioRollup": 0,
+        "reporting.PortfolioMonth": 1,
+        "reporting.PortfolioDemand": 0,
     }
 
 

@@ -38,13 +38,25 @@ PLAN = [
 ]
 
 
+# The grid's day, pinned: actuals are refused for months still to come, and the tests type
+# actuals into June and February-April, so on a real January day they would be refused.
+TODAY = date(timezone.localdate().year, 11, 14)
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch):
+    # The live server runs in this process, so the views read the pinned day too.
+    monkeypatch.setattr("projects.views.costs.grid._today", lambda: TODAY)
+    monkeypatch.setattr("projects.views.costs.files._today", lambda: TODAY)
+
+
 @pytest.fixture
 def office(transactional_db):
     """Ana manages a data-centre exit running through this calendar (= fiscal) year, with a
     monthly plan in five categories, actuals up to last month and a forecast for every month.
     Helen directs the portfolio; Tom is an executive."""
-    year = timezone.localdate().year
-    this_month = timezone.localdate().replace(day=1)
+    year = TODAY.year
+    this_month = TODAY.replace(day=1)
     director = person("helen.ward", "Helen", "Ward", Role.DIRECTOR)
     ana = person("ana.silva", "Ana", "Silva", Role.PROJECT_MANAGER)
     person("tom.becker", "Tom", "Becker", Role.EXECUTIVE)
@@ -133,7 +145,7 @@ def test_a_project_manager_edits_cells_and_the_totals_follow_without_a_reload(
     # (Actual variance is shown up to the latest actuals: the months before this one.)
     june = CostLine.objects.filter(project=project, month=date(year, 6, 1))
     difference = sum(ln.actual - ln.planned for ln in june)
-    has_actuals = date(year, 6, 1) < timezone.localdate().replace(day=1)
+    has_actuals = date(year, 6, 1) < TODAY.replace(day=1)
     expected = f"{difference:+,.0f}".replace("-", "−") if has_actuals and difference else ""
     variance_june = page.locator("#d-actual td").nth(5).inner_text()  # January is nth(0)
     assert variance_june.strip() == expected

@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import fcntl
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -195,7 +196,7 @@ def _env_port(env: dict[str, str], name: str, default: int) -> int:
     value = env.get(name, "").strip()
     if not value:
         return default
-    if not value.isdigit() or not 0 < int(value) < 65536:
+    if not re.fullmatch(r"[0-9]{1,5}", value) or not 0 < int(value) < 65536:
         raise ServiceError(f"{name}={value!r} is not a port number.")
     return int(value)
 

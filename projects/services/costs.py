@@ -26,11 +26,12 @@ MAX_AMOUNT = Decimal("999999999999.99")
 _CURRENCY_SIGNS = "€$£"
 _ZERO_DASHES = {"-", "–", "—", "−"}  # spreadsheets' accounting format shows zero as a dash
 _MINUS_SIGNS = ("-", "−")
-_PLAIN = re.compile(r"\d+(\.\d+)?")
-_GROUPED_COMMAS = re.compile(r"\d{1,3}(,\d{3})+")
-_DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}")
-_GROUPED_DOTS = re.compile(r"\d{1,3}(\.\d{3}){2,}")
-_ONE_DOT_GROUP = re.compile(r"\d{1,3}\.\d{3}")
+# ASCII digits only: \d and isdigit() also match "²" and other digits Decimal() refuses.
+_PLAIN = re.compile(r"\d+(\.\d+)?", re.ASCII)
+_GROUPED_COMMAS = re.compile(r"\d{1,3}(,\d{3})+", re.ASCII)
+_DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}", re.ASCII)
+_GROUPED_DOTS = re.compile(r"\d{1,3}(\.\d{3}){2,}", re.ASCII)
+_ONE_DOT_GROUP = re.compile(r"\d{1,3}\.\d{3}", re.ASCII)
 
 
 def _plain_number(text: str, shown: str, field_name: str) -> str:
@@ -45,7 +46,8 @@ def _plain_number(text: str, shown: str, field_name: str) -> str:
     if "," in text and "." in text:
         decimal, group = (",", ".") if text.rindex(",") > text.rindex(".") else (".", ",")
         whole, _, fraction = text.rpartition(decimal)
-        if not re.fullmatch(rf"\d{{1,3}}(\{group}\d{{3}})*", whole) or not fraction.isdigit():
+        grouped = re.fullmatch(rf"\d{{1,3}}(\{group}\d{{3}})*", whole, re.ASCII)
+        if not grouped or not re.fullmatch(r"[0-9]+", fraction):
             raise not_amount
         return f"{whole.replace(group, '')}.{fraction}"
     if "," in text:

@@ -52,6 +52,10 @@ def test_amounts_are_read_the_way_spreadsheets_show_them(typed, expected):
         ("1,2,3.4", "'1,2,3.4' is not an amount."),
         ("0.125", "Amounts have at most two decimals."),
         ("9999999999999", "That amount is too large."),
+        # Digits Decimal() refuses although \d and isdigit() accept them.
+        ("1,000.²", "'1,000.²' is not an amount."),
+        ("1²", "'1²' is not an amount."),
+        ("١٢", "'١٢' is not an amount."),
     ],
 )
 def test_amounts_that_cannot_be_read_safely_are_refused(typed, message):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import zoneinfo
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -109,3 +109,16 @@ def env_redis_url(name: str) -> str:
     except ValueError:
         raise ImproperlyConfigured(f"{name}={value!r} has a malformed port.") from None
     return value
+
+
+def redis_database_for_worker(url: str, worker: str, *, databases: int = 16) -> str:
+    """`url` moved to a Redis database of pytest-xdist worker `worker` ("gw0", "gw1", …):
+    the URL's own database plus the worker's number, within Redis's default 16."""
+    index = int(worker.removeprefix("gw") or 0)
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = dict(parse_qsl(parts.query))
+        query["db"] = str((int(query.get("db") or 0) + index) % databases)
+        return urlunsplit(parts._replace(query=urlencode(query)))
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(base + index) % databases}"))

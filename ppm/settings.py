@@ -5,6 +5,7 @@ A missing or malformed variable stops start-up with ImproperlyConfigured naming 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -20,6 +21,7 @@ from ppm.env import (
     env_redis_url,
     env_str,
     env_timezone,
+    redis_database_for_worker,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -130,6 +132,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker, result backend and the cache.
 REDIS_URL = env_redis_url("REDIS_URL")
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER")
+if _xdist_worker and os.environ.get("REDIS_URL_OF_WORKER") != _xdist_worker:
+    # `make test` runs the suite in several pytest-xdist workers, each with a test database
+    # of its own; each gets a Redis database of its own too, so the sign-in throttle, the
+    # cache and task debouncing of one worker's tests never see another's keys. Exported,
+    # with the worker it was moved for, so a process a test starts (a Celery worker) uses
+    # the same database rather than moving it again.
+    REDIS_URL = os.environ["REDIS_URL"] = redis_database_for_worker(REDIS_URL, _xdist_worker)
+    os.environ["REDIS_URL_OF_WORKER"] = _xdist_worker
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -4,8 +4,10 @@ run       PostgreSQL and Redis (embedded unless DATABASE_URL / REDIS_URL are set
           demo data on an empty database, then web, worker and beat from the Procfile under our
           supervisor (scripts/supervisor.py), all in the foreground; one that dies is
           restarted with a backoff. Ctrl-C or SIGTERM stops every one of them.
-test      ruff, the deploy check under production settings, the migrations check and pytest,
-          against DATABASE_URL / REDIS_URL or against throw-away embedded servers.
+test      ruff, the deploy check under production settings, the migrations check and pytest
+          (spread over one pytest-xdist worker per core, at most four; TEST_WORKERS sets the
+          number, 1 runs it in one process), against DATABASE_URL / REDIS_URL or against
+          embedded servers.
 services  only the embedded servers, printing the URLs to export, until Ctrl-C.
 bench     the benchmark harness bench/run.py, against DATABASE_URL / REDIS_URL or against
           durable embedded servers of its own under .data/bench (so the large generated data
@@ -53,6 +55,8 @@ from testdb import (
     may_run_browser_tests,
     migrations_key,
     reuse_arguments,
+    worker_arguments,
+    worker_count,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,7 +217,13 @@ def _rel(path: Path) -> str:
 
 
 def base_env() -> dict[str, str]:
-    env = dict(os.environ)
+    # Started from inside a pytest-xdist worker (the suite's own tests of `make run` and
+    # `make test`), the worker's identity must not pass on: settings read it.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PYTEST_XDIST_") and k != "REDIS_URL_OF_WORKER"
+    }
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     env["PYTHONUNBUFFERED"] = "1"
@@ -344,10 +354,10 @@ def _start_test_services(runner: Runner, env: dict[str, str], data: Path, kept: 
 
 
 def _plan_test_database(
-    env: dict[str, str], pytest_args: list[str], *, kept: bool
+    env: dict[str, str], pytest_args: list[str], *, kept: bool, workers: int
 ) -> tuple[list[str], ReuseMark | None, str]:
-    """pytest-django options for the test database, and the database whose comment records
-    a finished run (None: nothing is recorded, pytest-django creates and drops it)."""
+    """pytest-django options for the test database(s), and the databases whose comment
+    records a finished run (None: nothing is recorded, pytest-django creates and drops them)."""
     if not kept or decides_database_itself(pytest_args):
         return [], None, ""
     if env.get("REUSE_TEST_DB", "true").strip().lower() in {"0", "false", "no", "off"}:
@@ -355,16 +365,20 @@ def _plan_test_database(
         return [], None, ""
     key = migrations_key(ROOT)
     try:
-        database = ReuseMark(env["DATABASE_URL"], env.get("TEST_DATABASE_NAME") or None)
+        database = ReuseMark(
+            env["DATABASE_URL"], env.get("TEST_DATABASE_NAME") or None, workers=workers
+        )
         marker = database.marker()
     except Exception as exc:  # any failure: let pytest-django do what it does alone
         say(f"cannot read the test database's state ({exc}); creating it afresh")
         return [], None, ""
     args = reuse_arguments(marker=marker, key=key)
     if args == ["--reuse-db"]:
-        say(f"reusing the test database {database.name} (migrations and lock unchanged)")
+        say(
+            f"reusing the test database {', '.join(database.names)} (migrations and lock unchanged)"
+        )
     else:
-        say(f"creating the test database {database.name} (kept for the next run)")
+        say(f"creating the test database {', '.join(database.names)} (kept for the next run)")
     return args, database, key
 
 
@@ -378,6 +392,11 @@ def cmd_test(runner: Runner, pytest_args: list[str]) -> int:
         if problem is not None:
             say(problem)
             return 1
+    try:
+        workers = worker_count(pytest_args, setting=env.get("TEST_WORKERS"), cpus=os.cpu_count())
+    except ValueError as exc:
+        say(str(exc))
+        return 2
     python, ruff = sys.executable, str(VENV_BIN / "ruff")
     manage = str(ROOT / "manage.py")
     results: list[tuple[str, int, float]] = []
@@ -387,7 +406,8 @@ def cmd_test(runner: Runner, pytest_args: list[str]) -> int:
     with _test_data(env) as (data, kept):
         try:
             _start_test_services(runner, env, data, kept)
-            reuse, database, key = _plan_test_database(env, pytest_args, kept=kept)
+            reuse, database, key = _plan_test_database(env, pytest_args, kept=kept, workers=workers)
+            spread = worker_arguments(workers)
             steps = [
                 ("ruff check", [ruff, "check", "."], env),
                 ("ruff format", [ruff, "format", "--check", "."], env),
@@ -401,7 +421,11 @@ def cmd_test(runner: Runner, pytest_args: list[str]) -> int:
                     [python, manage, "makemigrations", "--check", "--dry-run"],
                     env,
                 ),
-                ("pytest", [python, "-m", "pytest", *colour, *reuse, *pytest_args], env),
+                (
+                    "pytest",
+                    [python, "-m", "pytest", *colour, *spread, *reuse, *pytest_args],
+                    env,
+                ),
             ]
             for name, argv, step_env in steps:
                 print(f"\n==> {name}: {shlex.join(argv)}", flush=True)

@@ -24,9 +24,21 @@ _DB_OPTIONS = (
     "--create-db",
     "--no-migrations",
     "--nomigrations",
+)
+# Options after which the run is not spread over workers: the caller chose a number of
+# workers (or none), or the run is about collecting or debugging, not about time.
+_SERIAL_OPTIONS = (
     "-n",
     "--numprocesses",
+    "--dist",
+    "--collect-only",
+    "--co",
+    "--pdb",
+    "--trace",
+    "-s",
+    "--capture",
 )
+MAX_WORKERS = 4
 
 
 # --- browser tests --------------------------------------------------------------------------
@@ -116,8 +128,38 @@ def migrations_key(root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _given(pytest_args: list[str], options: tuple[str, ...]) -> bool:
+    return any(a == o or a.startswith(f"{o}=") for a in pytest_args for o in options)
+
+
 def decides_database_itself(pytest_args: list[str]) -> bool:
-    return any(a == o or a.startswith(f"{o}=") for a in pytest_args for o in _DB_OPTIONS)
+    return _given(pytest_args, _DB_OPTIONS)
+
+
+# --- workers ---------------------------------------------------------------------------------
+
+
+def worker_count(pytest_args: list[str], *, setting: str | None, cpus: int | None) -> int:
+    """How many pytest-xdist workers `make test` starts: TEST_WORKERS when set, else one per
+    core up to MAX_WORKERS; none (0) where the arguments decide it themselves (-n, -p
+    no:xdist) or the run collects or debugs."""
+    joined = " ".join(pytest_args)
+    if _given(pytest_args, _SERIAL_OPTIONS) or "no:xdist" in joined:
+        return 0
+    if setting is not None and setting.strip():
+        try:
+            wanted = int(setting)
+        except ValueError:
+            raise ValueError(f"TEST_WORKERS={setting!r} is not a whole number") from None
+    else:
+        wanted = min(cpus or 1, MAX_WORKERS)
+    return wanted if wanted > 1 else 0
+
+
+def worker_arguments(workers: int) -> list[str]:
+    """pytest-xdist's options: whole files to a worker, so a module's fixtures and its
+    ordering stay together (the slowest files are single end-to-end tests anyway)."""
+    return ["-n", str(workers), "--dist", "loadfile"] if workers else []
 
 
 def reuse_arguments(*, marker: str | None, key: str) -> list[str]:
@@ -130,16 +172,21 @@ def reuse_arguments(*, marker: str | None, key: str) -> list[str]:
 
 
 class ReuseMark:
-    """The comment on the test database, read and written from the server's maintenance
+    """The comment on the test database(s), read and written from the server's maintenance
     database `postgres` (as Django creates test databases from there), or from the app's
-    database where `postgres` is closed to us."""
+    database where `postgres` is closed to us.
 
-    def __init__(self, database_url: str, test_name: str | None) -> None:
+    With pytest-xdist workers there is one test database per worker, named as pytest-django
+    names them (test_conductor_gw0, test_conductor_gw1 …); they are reused only together.
+    """
+
+    def __init__(self, database_url: str, test_name: str | None, *, workers: int = 0) -> None:
         import psycopg.conninfo
 
         self.url = database_url
         params = psycopg.conninfo.conninfo_to_dict(database_url)
         self.name = test_name or f"test_{params.get('dbname') or 'postgres'}"
+        self.names = [f"{self.name}_gw{n}" for n in range(workers)] if workers else [self.name]
 
     def _connect(self):
         import psycopg
@@ -149,32 +196,43 @@ class ReuseMark:
         except psycopg.OperationalError:
             return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
 
-    def oid(self) -> int | None:
-        """Changes when the database is created anew; None while there is none."""
+    def oid(self) -> tuple[int | None, ...]:
+        """Changes when any of the databases is created anew; None where one is missing."""
         with self._connect() as conn:
-            row = conn.execute(
-                "SELECT oid FROM pg_database WHERE datname = %s", [self.name]
-            ).fetchone()
-        return row[0] if row else None
+            rows = dict(
+                conn.execute(
+                    "SELECT datname, oid FROM pg_database WHERE datname = ANY(%s)", [self.names]
+                ).fetchall()
+            )
+        return tuple(rows.get(name) for name in self.names)
 
     def marker(self) -> str | None:
+        """The comment the databases share; None when one is missing or they differ."""
         with self._connect() as conn:
-            row = conn.execute(
-                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-                [self.name],
-            ).fetchone()
-        return row[0] if row else None
+            rows = dict(
+                conn.execute(
+                    "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database"
+                    " WHERE datname = ANY(%s)",
+                    [self.names],
+                ).fetchall()
+            )
+        found = {rows.get(name) for name in self.names}
+        return found.pop() if len(found) == 1 and len(rows) == len(self.names) else None
 
     def set_marker(self, text: str | None) -> None:
         from psycopg import sql
 
         with self._connect() as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", [self.name]
-            ).fetchone()
-            if exists:
-                conn.execute(
-                    sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-                        sql.Identifier(self.name), sql.Literal(text)
+            existing = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT datname FROM pg_database WHERE datname = ANY(%s)", [self.names]
+                ).fetchall()
+            }
+            for name in self.names:
+                if name in existing:
+                    conn.execute(
+                        sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                            sql.Identifier(name), sql.Literal(text)
+                        )
                     )
-                )

@@ -24,6 +24,8 @@ from testdb import (  # noqa: E402
     may_run_browser_tests,
     migrations_key,
     reuse_arguments,
+    worker_arguments,
+    worker_count,
 )
 
 
@@ -120,6 +122,61 @@ def test_the_reuse_mark_is_a_comment_on_the_test_database():
     finally:
         with psycopg.connect(url, dbname="postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE "{name}"')
+
+
+def test_the_reuse_mark_covers_every_worker_database_together():
+    url = os.environ["DATABASE_URL"]
+    name = f"conductor_mark_{uuid.uuid4().hex[:8]}"
+    database = ReuseMark(url, name, workers=2)
+    assert database.names == [f"{name}_gw0", f"{name}_gw1"]
+    with psycopg.connect(url, dbname="postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}_gw0"')
+    try:
+        # One worker's database alone is not a database to reuse.
+        database.set_marker(MARKER_PREFIX + "abc")
+        assert database.marker() is None
+        assert database.oid()[1] is None
+
+        with psycopg.connect(url, dbname="postgres", autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}_gw1"')
+        assert database.marker() is None  # the new one carries no mark yet
+        database.set_marker(MARKER_PREFIX + "abc")
+        assert database.marker() == MARKER_PREFIX + "abc"
+        assert None not in database.oid()
+    finally:
+        with psycopg.connect(url, dbname="postgres", autocommit=True) as admin:
+            for suffix in ("gw0", "gw1"):
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}_{suffix}"')
+
+
+@pytest.mark.parametrize(
+    ("args", "setting", "cpus", "workers"),
+    [
+        ([], None, 2, 2),
+        ([], None, 16, 4),
+        ([], None, 1, 0),
+        ([], "1", 8, 0),
+        ([], "3", 2, 3),
+        (["-k", "milestone", "-x"], None, 2, 2),
+        (["-n", "0"], None, 2, 0),
+        (["-p", "no:xdist"], None, 2, 0),
+        (["--collect-only", "-q"], None, 2, 0),
+        (["--pdb"], None, 2, 0),
+        (["-s", "tests/test_supervisor.py"], None, 2, 0),
+    ],
+)
+def test_make_test_spreads_the_suite_over_the_cores_unless_told_otherwise(
+    args, setting, cpus, workers
+):
+    assert worker_count(args, setting=setting, cpus=cpus) == workers
+    assert worker_arguments(workers) == (
+        ["-n", str(workers), "--dist", "loadfile"] if workers else []
+    )
+
+
+def test_a_malformed_worker_count_is_named():
+    with pytest.raises(ValueError, match="TEST_WORKERS='two'"):
+        worker_count([], setting="two", cpus=2)
 
 
 @pytest.mark.django_db

@@ -34,6 +34,9 @@ NOT_COPIED += ("staticfiles", "media", "test-results", "*.egg-info")
 NOT_PASSED_ON = {"DATABASE_URL", "REDIS_URL", "PORT", "PGPORT", "REDISPORT", "DEMO_DATA"}
 NOT_PASSED_ON |= {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "PYTHONPATH"}
 NOT_PASSED_ON |= {"DJANGO_SETTINGS_MODULE", "VIRTUAL_ENV", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
+# Nor which pytest-xdist worker runs this test (settings read it).
+NOT_PASSED_ON |= {"PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"}
+NOT_PASSED_ON |= {"REDIS_URL_OF_WORKER"}
 
 
 def _newcomer_env(**extra: str) -> dict[str, str]:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from ppm.env import redis_database_for_worker
+
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = {
     "DATABASE_URL": "postgres://conductor:s3cret@db.example.org:5433/conductor",
@@ -108,3 +110,18 @@ def test_time_zone_is_taken_from_the_environment():
     # The nightly recompute runs just after midnight on the organisation's clock.
     assert '"celery_tz": "Europe/Lisbon"' in result.stdout
     assert "<crontab: 5 0 * * *" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "worker", "moved"),
+    [
+        ("redis://127.0.0.1:6379/0", "gw0", "redis://127.0.0.1:6379/0"),
+        ("redis://127.0.0.1:6379/0", "gw1", "redis://127.0.0.1:6379/1"),
+        ("redis://127.0.0.1:6379", "gw2", "redis://127.0.0.1:6379/2"),
+        ("rediss://:pw@cache:6380/9", "gw3", "rediss://:pw@cache:6380/12"),
+        ("redis://127.0.0.1:6379/15", "gw1", "redis://127.0.0.1:6379/0"),
+        ("unix:///run/redis.sock?db=3", "gw1", "unix:///run/redis.sock?db=4"),
+    ],
+)
+def test_each_test_worker_gets_a_redis_database_of_its_own(url, worker, moved):
+    assert redis_database_for_worker(url, worker) == moved

@@ -75,6 +75,36 @@ def portfolio_count(projects: int) -> int:
     return min(len(texts.PORTFOLIOS), max(1, projects // 500))
 
 
+def volume_problems(counts: dict[str, int], projects: int) -> list[str]:
+    """What in `counts` (projects.demo.db.row_counts) breaks the generator's proportions for
+    `projects` projects; empty when none. The suite checks them at 200 projects, the bench
+    harness at the size it measures (10,000: 1 M cost lines and reports, 200,000 milestones)."""
+    exact = {
+        "portfolio.Portfolio": portfolio_count(projects),
+        "projects.Project": projects,
+        "projects.Milestone": projects * MILESTONES_PER_PROJECT,
+        "projects.CostLine": projects * COST_MONTHS * COST_SLOTS,
+        "projects.Risk": projects * RISKS_PER_PROJECT,
+    }
+    at_least = {
+        "projects.StatusReport": projects * 4,
+        "projects.MilestoneForecast": projects * 5,
+        "projects.Allocation": projects * 10,
+    }
+    problems = [
+        f"{label}: {counts.get(label, 0):,} rows, expected {want:,}"
+        for label, want in exact.items()
+        if counts.get(label, 0) != want
+    ]
+    problems += [
+        f"{label}: {counts.get(label, 0):,} rows, expected at least {want:,}"
+        for label, want in at_least.items()
+        if counts.get(label, 0) < want
+    ]
+    problems += [f"{label} is empty" for label, count in counts.items() if not count]
+    return problems
+
+
 @dataclass
 class LargeBuilder:
     seed: int

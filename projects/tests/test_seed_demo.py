@@ -15,15 +15,15 @@ from django.db.models import Count, F, Sum
 from portfolio.models import Portfolio, PortfolioBudget, Program, Resource
 from portfolio.tests.factories import PortfolioFactory
 from ppm.roles import Role
+from projects.demo import LARGE_PROJECTS
 from projects.demo.db import DOMAIN_MODELS, audit_event_tables, row_counts
-from projects.demo.large import portfolio_count
+from projects.demo.large import portfolio_count, volume_problems
 from projects.demo.people import PERSONA_PMS, PERSONAS
 from projects.models import (
     ChangeRequest,
     CostLine,
     LessonLearned,
     Milestone,
-    MilestoneForecast,
     Project,
     StatusReport,
 )
@@ -196,6 +196,7 @@ def test_projects_n_keeps_the_large_proportions():
     assert counts["projects.CostLine"] == 200 * 24 * 4
     assert counts["projects.Risk"] == 200 * 5
     assert counts["projects.ProjectScore"] == 200 * 5
+    assert volume_problems(counts, 200) == []
     assert counts["projects.StatusReport"] >= 200 * 4
     for label, count in counts.items():
         assert count > 0, f"{label} is empty"
@@ -222,20 +223,30 @@ def test_the_same_seed_gives_the_same_rows(size):
     assert "projects.StatusReport" in changed
 
 
-@pytest.mark.slow
-def test_large_has_the_benchmark_volumes():
-    seed("--size", "large")
-    counts = row_counts()
-    assert counts["portfolio.Portfolio"] == 20
-    assert counts["projects.Project"] == 10_000
-    assert counts["projects.Milestone"] == 200_000
-    assert counts["projects.CostLine"] + counts["projects.StatusReport"] >= 1_000_000
-    assert counts["projects.Risk"] == 50_000
-    assert counts["projects.MilestoneForecast"] > 50_000
-    assert counts["projects.Allocation"] > 100_000
-    assert Portfolio.objects.filter(director__username="director2").count() == 5
-    assert MilestoneForecast.objects.filter(reason="").count() == 0
-    assert not Project.objects.filter(rollup__isnull=True).exists()
+def test_size_large_generates_the_benchmark_size(monkeypatch):
+    # The 10,000-project set itself is generated and checked by the bench harness (make
+    # bench: bench/run.py checks volume_problems before measuring); here, that --size large
+    # asks the generator for exactly that size.
+    from projects.management.commands import seed_demo as command
+
+    asked = []
+
+    def generate(**options):
+        asked.append(options["projects"])
+        raise command.DemoDataExists("stop here")
+
+    monkeypatch.setattr(command, "generate", generate)
+    with pytest.raises(CommandError):
+        seed("--size", "large")
+    assert asked == [LARGE_PROJECTS] == [10_000]
+
+
+def test_the_volume_check_names_what_is_missing():
+    counts = {"portfolio.Portfolio": 20, "projects.Project": 10_000, "projects.Risk": 49_999}
+    problems = volume_problems(counts, 10_000)
+    assert "projects.Risk: 49,999 rows, expected 50,000" in problems
+    assert "projects.Milestone: 0 rows, expected 200,000" in problems
+    assert not any(p.startswith(("portfolio.Portfolio", "projects.Project:")) for p in problems)
 
 
 @pytest.mark.parametrize("size", [["--projects", "200"], []], ids=["scaled", "small"])

@@ -119,6 +119,7 @@ def redis_database_for_worker(url: str, worker: str, *, databases: int = 16) -> 
     if parts.scheme == "unix":
         query = dict(parse_qsl(parts.query))
         query["db"] = str((int(query.get("db") or 0) + index) % databases)
-        return urlunsplit(parts._replace(query=urlencode(query)))
+        # urlunsplit would drop the empty host of unix:///path.
+        return f"unix://{parts.netloc}{parts.path}?{urlencode(query)}"
     base = int(parts.path.strip("/") or 0)
     return urlunsplit(parts._replace(path=f"/{(base + index) % databases}"))

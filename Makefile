@@ -2,6 +2,7 @@
 #   make run        web + worker + beat (+ embedded PostgreSQL and Redis unless DATABASE_URL /
 #                   REDIS_URL are set) in the foreground on http://127.0.0.1:$(PORT or 8000)/
 #   make test       ruff, deploy check, migrations check and the whole pytest suite
+#   make screenshots  the browser tests again, retaking the pictures in docs/screenshots
 #   make services   only the embedded PostgreSQL and Redis, printing the URLs to export
 #   make bench      the benchmark harness (bench/README.md): large demo data generated once and
 #                   reused, figures merged into bench/results.json; BENCH_ARGS are passed on
@@ -15,13 +16,16 @@
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: run test services bench install lock
+.PHONY: run test screenshots services bench install lock
 
 run:
 	scripts/conductor.sh run
 
 test:
 	exec scripts/conductor.sh test $(PYTEST_ARGS)
+
+screenshots:
+	exec scripts/conductor.sh test --screenshots -m browser $(PYTEST_ARGS)
 
 services:
 	scripts/conductor.sh services

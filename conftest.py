@@ -17,9 +17,21 @@ from ppm.roles import Role
 from projects.tests.factories import ProjectFactory
 
 
+def pytest_addoption(parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        help="retake the pictures in docs/screenshots while the browser tests run "
+        "(make screenshots); without it they are left as committed",
+    )
+
+
 def pytest_configure(config) -> None:
     # Browser tests drive Playwright's sync API from the test thread next to live_server.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Read by tests/browser_support.py; set before pytest-xdist starts its workers.
+    if config.getoption("screenshots"):
+        os.environ["CONDUCTOR_SCREENSHOTS"] = "1"
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -35,8 +36,25 @@ def sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> Non
     page.wait_for_load_state("networkidle")
 
 
+def taking_screenshots() -> bool:
+    """Whether this run retakes the pictures in docs/screenshots: `make screenshots` (pytest
+    --screenshots) does; `make test` does not, so a test run leaves the committed pictures
+    alone and spends no time encoding them."""
+    return os.environ.get("CONDUCTOR_SCREENSHOTS") == "1"
+
+
+def picture(page, name: str, *, full_page: bool = True) -> None:
+    """docs/screenshots/<name>.png of the page as it is, when this run retakes them."""
+    if not taking_screenshots():
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+    assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000, f"{name}.png is blank"
+
+
 def shoot(page, name: str) -> None:
     """A full-page screenshot into docs/screenshots/<name>.png once the page is idle."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    if not taking_screenshots():
+        return
     page.wait_for_load_state("networkidle")
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    picture(page, name)

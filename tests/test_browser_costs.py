@@ -22,7 +22,7 @@ from projects.choices import CostCategory, ExpenseType
 from projects.models import CostLine, Project
 from projects.selectors.costs import months_between
 from projects.tests.factories import ProjectFactory
-from tests.browser_support import DESKTOP, PHONE, SCREENSHOTS, person, sign_in
+from tests.browser_support import DESKTOP, PHONE, person, picture, sign_in
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -270,7 +270,7 @@ def test_two_people_on_the_same_cell_get_a_conflict_not_a_silent_overwrite(
     assert cell(ana, key).input_value() == "7,700"  # Ana's input, kept
     assert "Helen Ward changed Opex · Licence · Forecast" in text_of(ana, "cost-status")
     assert line_of(project, date(year, 9, 1), "licence").forecast == Decimal("9900")
-    ana.screenshot(path=str(SCREENSHOTS / "costs-conflict-desktop.png"))
+    picture(ana, "costs-conflict-desktop", full_page=False)
 
     # Leaving the cell decides nothing; Enter in it applies Ana's value deliberately.
     cell(ana, key).click()
@@ -305,8 +305,7 @@ def test_screenshots_of_the_cost_grid(browser, live_server, office, size, viewpo
     box = page.locator(".cg-scroll").bounding_box()
     month = now.bounding_box()
     assert box["x"] <= month["x"] and month["x"] + month["width"] <= box["x"] + box["width"]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"costs-{size}.png"))
+    picture(page, f"costs-{size}", full_page=False)
 
     page.goto(f"{live_server.url}/projects/{project.pk}/costs/import/")
     page.set_input_files(
@@ -329,7 +328,7 @@ def test_screenshots_of_the_cost_grid(browser, live_server, office, size, viewpo
     page.get_by_test_id("import-errors").wait_for()
     assert "is not a month" in page.get_by_test_id("import-errors").inner_text()
     assert page.get_by_role("button", name="Apply").count() == 0
-    page.screenshot(path=str(SCREENSHOTS / f"costs-import-{size}.png"), full_page=True)
+    picture(page, f"costs-import-{size}")
     context.close()
 
 

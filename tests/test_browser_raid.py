@@ -22,7 +22,7 @@ from projects import services
 from projects.choices import ChangeRequestState, RaidStatus
 from projects.models import Assumption, ChangeRequest, Dependency, Issue, LessonLearned, Project
 from projects.tests.factories import MilestoneFactory, ProjectFactory, RiskFactory
-from tests.browser_support import DESKTOP, PHONE, SCREENSHOTS, person, shoot, sign_in
+from tests.browser_support import DESKTOP, PHONE, person, shoot, sign_in
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -518,7 +518,4 @@ def test_screenshots_of_the_raid_change_and_lesson_pages(
     page.get_by_role("link", name="Decide Add intercompany reconciliation").click()
     page.get_by_test_id("change-form").wait_for()
     shoot(page, f"changes-{size}")
-    for name in ["raid", "raid-dependencies", "raid-close-error", "lessons", "lessons-search"]:
-        assert (SCREENSHOTS / f"{name}-{size}.png").stat().st_size > 10_000
-    assert (SCREENSHOTS / f"changes-{size}.png").stat().st_size > 10_000
     context.close()

@@ -28,7 +28,7 @@ from projects.tests.factories import (
     RiskFactory,
     StatusReportFactory,
 )
-from tests.browser_support import DESKTOP, PHONE, SCREENSHOTS, person, sign_in
+from tests.browser_support import DESKTOP, PHONE, person, picture, sign_in, taking_screenshots
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -160,7 +160,8 @@ def workspace(transactional_db):
 
 
 def shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    if not taking_screenshots():
+        return
     page.wait_for_load_state("networkidle")
     # A full-page capture stitches one tall image: a bar that sticks to the bottom of the
     # window would be painted over the middle of the form. Show it where it sits in the page.
@@ -169,7 +170,7 @@ def shoot(page, name: str) -> None:
         "document.querySelectorAll('.editor-actions')"
         ".forEach(e => e.style.setProperty('position', 'static', 'important'))"
     )
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    picture(page, name)
 
 
 def no_sideways_scroll(page) -> None:
@@ -478,6 +479,4 @@ def test_the_pages_fit_a_phone_and_are_photographed(browser, live_server, worksp
     no_sideways_scroll(page)
     assert page.locator(".chart-compact svg.chart").is_visible()
     shoot(page, "milestones-phone")
-    for name in ("status-editor", "status-report", "milestones"):
-        assert (SCREENSHOTS / f"{name}-phone.png").stat().st_size > 10_000
     context.close()

@@ -38,7 +38,7 @@ from projects.tests.factories import (
 
 # Playwright's sync API keeps an event loop running in this thread; the ORM calls made by the
 # test itself (factories) are still synchronous and safe.
-from tests.browser_support import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, person
+from tests.browser_support import DESKTOP, PASSWORD, PHONE, person, shoot
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -265,12 +265,6 @@ def sign_out_and_in(page, base_url: str, username: str) -> None:
     sign_in(page, base_url, username)
 
 
-def shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_load_state("networkidle")
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
 def nav_labels(page) -> list[str]:
     return [t.strip() for t in page.locator("[data-testid=nav-items] .nav-link").all_inner_texts()]
 
@@ -438,6 +432,4 @@ def test_screenshots_of_the_start_pages(browser, live_server, office, size, view
     page.goto(f"{base}/portfolios/")
     assert page.get_by_role("heading", name="You do not have access to this page").is_visible()
     shoot(page, f"forbidden-{size}")
-    for name in ["login", "portfolio-list", "portfolio-detail", "my-projects", "project"]:
-        assert (SCREENSHOTS / f"{name}-{size}.png").stat().st_size > 10_000
     context.close()

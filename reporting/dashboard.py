@@ -470,7 +470,8 @@ def portfolio_dashboard(*, selection: Selection, today: date | None = None) -> D
         cpi_below_one=counts.get("cpi_below_one", 0),
         spi_below_one=counts.get("spi_below_one", 0),
         overrunning=counts.get("overrunning", 0),
-        report_due=report_due_period_end(today),
+        # The month the engine counted overdue reports against (its as_of), not today's.
+        report_due=report_due_period_end(min((r.as_of for r in rollups), default=today)),
         no_current_report=counts.get("no_current_report", 0),
         attention=_attention(ids),
         months=months,

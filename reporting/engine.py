@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from portfolio.models import HealthPolicy
 from projects.metrics import report_due_period_end
+from reporting.kpis import IN_FLIGHT
 
 # One statement computes and upserts every target project's row. CTEs each aggregate one
 # source table once (GROUP BY project), joined to the targets.
@@ -182,7 +183,10 @@ ON CONFLICT (project_id) DO UPDATE SET
 """
 
 # Portfolio figures are sums over their projects' rollups; ratios are recomputed from the
-# sums (a portfolio's CPI is ΣEV / ΣAC, not an average of CPIs).
+# sums (a portfolio's CPI is ΣEV / ΣAC, not an average of CPIs). Every dashboard figure
+# counts the projects in flight (reporting.kpis.IN_FLIGHT, the scope of every catalogue
+# entry), the same projects the list behind its tile shows; `projects` counts every project
+# that is not cancelled.
 _PORTFOLIOS = """
 WITH touched AS (
     SELECT DISTINCT portfolio_id FROM projects_projectrollup
@@ -191,33 +195,25 @@ WITH touched AS (
 sums AS (
     SELECT r.portfolio_id,
            COUNT(*) FILTER (WHERE r.state <> 'cancelled') AS projects,
-           COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')) AS in_flight,
-           COALESCE(SUM(r.bac) FILTER (WHERE r.state <> 'cancelled'), 0) AS bac,
-           COALESCE(SUM(r.pv) FILTER (WHERE r.state <> 'cancelled'), 0) AS pv,
-           COALESCE(SUM(r.ev) FILTER (WHERE r.state <> 'cancelled'), 0) AS ev,
-           COALESCE(SUM(r.ac) FILTER (WHERE r.state <> 'cancelled'), 0) AS ac,
-           COALESCE(SUM(r.milestones_slipping)
-                    FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')), 0) AS slipping,
-           COALESCE(SUM(r.milestones_achieved), 0) AS achieved,
-           COALESCE(SUM(r.milestones_on_time), 0) AS on_time,
-           COALESCE(SUM(r.open_risks), 0) AS open_risks,
-           COALESCE(SUM(r.high_risks), 0) AS high_risks,
-           COALESCE(SUM(r.exposure), 0) AS exposure,
-           COALESCE(SUM(r.emv), 0) AS emv,
-           COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')
-                            AND r.health_rag = 'green') AS health_green,
-           COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')
-                            AND r.health_rag = 'amber') AS health_amber,
-           COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')
-                            AND r.health_rag = 'red') AS health_red,
-           COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')
-                            AND r.reported_rag = 'green') AS reported_green,
-           COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')
-                            AND r.reported_rag = 'amber') AS reported_amber,
-           COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')
-                            AND r.reported_rag = 'red') AS reported_red,
-           COUNT(*) FILTER (WHERE r.state IN ('approved', 'active', 'on_hold')
-                            AND r.reported_rag = '') AS reported_none,
+           COUNT(*) FILTER (WHERE live) AS in_flight,
+           COALESCE(SUM(r.bac) FILTER (WHERE live), 0) AS bac,
+           COALESCE(SUM(r.pv) FILTER (WHERE live), 0) AS pv,
+           COALESCE(SUM(r.ev) FILTER (WHERE live), 0) AS ev,
+           COALESCE(SUM(r.ac) FILTER (WHERE live), 0) AS ac,
+           COALESCE(SUM(r.milestones_slipping) FILTER (WHERE live), 0) AS slipping,
+           COALESCE(SUM(r.milestones_achieved) FILTER (WHERE live), 0) AS achieved,
+           COALESCE(SUM(r.milestones_on_time) FILTER (WHERE live), 0) AS on_time,
+           COALESCE(SUM(r.open_risks) FILTER (WHERE live), 0) AS open_risks,
+           COALESCE(SUM(r.high_risks) FILTER (WHERE live), 0) AS high_risks,
+           COALESCE(SUM(r.exposure) FILTER (WHERE live), 0) AS exposure,
+           COALESCE(SUM(r.emv) FILTER (WHERE live), 0) AS emv,
+           COUNT(*) FILTER (WHERE live AND r.health_rag = 'green') AS health_green,
+           COUNT(*) FILTER (WHERE live AND r.health_rag = 'amber') AS health_amber,
+           COUNT(*) FILTER (WHERE live AND r.health_rag = 'red') AS health_red,
+           COUNT(*) FILTER (WHERE live AND r.reported_rag = 'green') AS reported_green,
+           COUNT(*) FILTER (WHERE live AND r.reported_rag = 'amber') AS reported_amber,
+           COUNT(*) FILTER (WHERE live AND r.reported_rag = 'red') AS reported_red,
+           COUNT(*) FILTER (WHERE live AND r.reported_rag = '') AS reported_none,
            -- What the dashboard's drill-down links count, each with the predicate of the
            -- project-list filter it links to (projects.selectors.filtered_projects), over
            -- the projects in flight.
@@ -236,8 +232,7 @@ sums AS (
                                    OR r.last_report_period_end < %(report_due)s)),
                'unscored', COUNT(*) FILTER (WHERE live AND r.priority_score IS NULL)
            ) AS counts
-    FROM (SELECT *, state IN ('approved', 'active', 'on_hold') AS live
-          FROM projects_projectrollup) r
+    FROM (SELECT *, {in_flight} AS live FROM projects_projectrollup) r
     JOIN touched t ON t.portfolio_id = r.portfolio_id
     GROUP BY r.portfolio_id
 )
@@ -281,10 +276,11 @@ def _rag_counts(field: str) -> str:
 
 
 _PORTFOLIOS = _PORTFOLIOS.format(
+    in_flight=IN_FLIGHT.sql("state"),
     **{
         f"matrix_{name}": _rag_counts(f"{name}_rag")
         for name in ("schedule", "cost", "scope", "risk", "health")
-    }
+    },
 )
 
 # The S-curve and demand series of the claimed portfolios (rollup_touched), rebuilt whole (a

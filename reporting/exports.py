@@ -21,45 +21,63 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("category", "Category"),
     ("reported_rag", "Reported status"),
     ("health_rag", "Rule health"),
+    ("currency", "Currency"),
     ("bac", "BAC"),
-    ("ac", "AC"),
+    ("pv", "PV"),
     ("ev", "EV"),
+    ("ac", "AC"),
     ("eac", "EAC"),
+    ("vac", "VAC"),
     ("cpi", "CPI"),
     ("spi", "SPI"),
+    ("status_date", "Status date"),
     ("slip_days", "Slip (days)"),
+    ("milestones_slipping", "Slipping milestones"),
+    ("milestones_achieved", "Milestones achieved"),
+    ("milestones_on_time", "Achieved on time"),
     ("exposure", "Risk exposure"),
+    ("high_risks", "Open high risks"),
     ("baseline_finish", "Baseline finish"),
     ("forecast_finish", "Forecast finish"),
     ("figures_as_of", "Figures as of"),
 )
+# Figures read from the project's rollup, by column key (None where it has no rollup yet).
+_ROLLUP = {
+    "pv", "ev", "ac", "eac", "vac", "cpi", "spi", "slip_days", "milestones_slipping",
+    "milestones_achieved", "milestones_on_time", "exposure", "high_risks",
+}  # fmt: skip
+
+
+def _status_date(rollup) -> object:
+    """The date PV, EV and AC were measured at: the latest report's period end, else the
+    recompute's date."""
+    return rollup.last_report_period_end or rollup.as_of
 
 
 def project_rows(projects: Iterable[Project]) -> Iterator[list[object]]:
-    """One row per project with typed values (Decimal, date, int); None where not defined."""
+    """One row per project with typed values (Decimal, date, int); None where not defined.
+    Every catalogue measure (reporting/kpis.py) is a column, so an export sums to its tile."""
     for p in projects:
         r = getattr(p, "rollup", None)
-        yield [
-            p.code,
-            p.name,
-            p.portfolio.name,
-            p.manager.get_full_name() or p.manager.get_username(),
-            p.get_state_display(),
-            p.get_category_display(),
-            p.latest_rag or "",
-            r.health_rag if r else "",
-            p.budget_at_completion,
-            r.ac if r else None,
-            r.ev if r else None,
-            r.eac if r else None,
-            r.cpi if r else None,
-            r.spi if r else None,
-            r.slip_days if r else None,
-            r.exposure if r else None,
-            p.baseline_finish,
-            p.forecast_finish,
-            r.computed_at.date() if r else None,
-        ]
+        values = {
+            "code": p.code,
+            "name": p.name,
+            "portfolio": p.portfolio.name,
+            "manager": p.manager.get_full_name() or p.manager.get_username(),
+            "state": p.get_state_display(),
+            "category": p.get_category_display(),
+            "reported_rag": p.latest_rag or "",
+            "health_rag": r.health_rag if r else "",
+            "currency": p.portfolio.currency,
+            "bac": p.budget_at_completion,
+            "status_date": _status_date(r) if r else None,
+            "baseline_finish": p.baseline_finish,
+            "forecast_finish": p.forecast_finish,
+            "figures_as_of": r.computed_at.date() if r else None,
+        }
+        for key in _ROLLUP:
+            values[key] = getattr(r, key) if r else None
+        yield [values[key] for key, _label in COLUMNS]
 
 
 def to_csv(projects: Iterable[Project]) -> Iterator[str]:

@@ -142,8 +142,8 @@ class ProjectRollupSnapshot(models.Model):
 class PortfolioRollup(models.Model):
     """A portfolio's figures summed from its projects' rollups (written by the rollup engine).
 
-    Money and EVM cover every project that is not cancelled; health and freshness counts cover
-    the projects in flight (approved, active, on hold).
+    Every figure covers the projects in flight (approved, active, on hold: the scope of the
+    KPI catalogue, reporting/kpis.py); `projects` counts every project not cancelled.
     """
 
     portfolio = models.OneToOneField(

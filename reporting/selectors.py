@@ -29,7 +29,12 @@ from portfolio.selectors import current_fiscal_year
 from ppm.access import scope
 from projects.choices import RAG, LifecycleState, RaidStatus
 from projects.models import Project, Risk
-from projects.selectors import SubqueryCount, latest_submitted_rag, policy_value
+from projects.selectors import (
+    IN_FLIGHT_STATES,
+    SubqueryCount,
+    latest_submitted_rag,
+    policy_value,
+)
 
 
 def high_risk_score() -> Coalesce:
@@ -42,8 +47,6 @@ def high_risk_score() -> Coalesce:
     return policy_value("risk_red_score")
 
 
-# Projects whose status still matters for health: the finished ones are history.
-IN_FLIGHT_EXCLUDES = (LifecycleState.CLOSED, LifecycleState.CANCELLED)
 ZERO = Decimal("0")
 
 
@@ -131,7 +134,12 @@ def _annotated_portfolios(user: AbstractBaseUser, fiscal_year: int) -> QuerySet[
                     portfolio=OuterRef("pk"), fiscal_year=fiscal_year
                 ).values("amount")[:1]
             ),
-            high_risk_count=SubqueryCount(open_high_risks({"project__portfolio": OuterRef("pk")})),
+            # Counted over the projects in flight, as the dashboard's tile and its list are.
+            high_risk_count=SubqueryCount(
+                open_high_risks(
+                    {"project__portfolio": OuterRef("pk"), "project__state__in": IN_FLIGHT_STATES}
+                )
+            ),
             high_risk_score=high_risk_score(),
             **per_state,
         )
@@ -142,8 +150,7 @@ def _annotated_portfolios(user: AbstractBaseUser, fiscal_year: int) -> QuerySet[
 def _rag_distribution(portfolio_ids: list[int]) -> dict[int, dict[str, int]]:
     """{portfolio id: {rag or 'none': number of in-flight projects}} in one grouped query."""
     rows = (
-        Project.objects.filter(portfolio_id__in=portfolio_ids)
-        .exclude(state__in=IN_FLIGHT_EXCLUDES)
+        Project.objects.filter(portfolio_id__in=portfolio_ids, state__in=IN_FLIGHT_STATES)
         .annotate(rag=Coalesce(latest_submitted_rag(), Value("none")))
         .values("portfolio_id", "rag")
         .annotate(n=Count("pk"))

@@ -10,6 +10,11 @@ urlpatterns = [
     path("portfolios/", portfolios.portfolio_list, name="portfolio-list"),
     path("portfolios/dashboard/", portfolios.dashboard, name="dashboard"),
     path("portfolios/projects/", portfolios.project_list, name="projects"),
+    path(
+        "portfolios/dashboard/explain/<slug:key>/",
+        portfolios.kpi_explain,
+        name="kpi-explain",
+    ),
     path("portfolios/<int:pk>/", portfolios.portfolio_detail, name="portfolio-detail"),
     path(
         "exports/portfolios/<int:pk>/projects.<fmt>",

@@ -20,7 +20,7 @@ from portfolio.models import Portfolio
 from projects.models import RollupState
 from reporting.engine import rebuild_series, recompute
 from reporting.models import ProjectRollup
-from tests.browser_support import DESKTOP, PHONE, SCREENSHOTS, sign_in
+from tests.browser_support import DESKTOP, PHONE, picture, sign_in
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -108,6 +108,31 @@ def test_a_stale_figure_says_so_and_refreshes_itself_when_recomputed(browser, li
     page.context.close()
 
 
+def test_a_director_asks_how_a_tile_is_computed_and_lands_on_its_list(
+    browser, live_server, demo
+):
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    base = live_server.url
+    sign_in(page, base, "director", "demo")
+    open_dashboard(page, base)
+    tile_value = page.get_by_test_id("tile-exposure").locator(".kpi-value").inner_text()
+
+    page.get_by_role("link", name="How is this computed? (Risk exposure)").click()
+    page.get_by_test_id("explain-exposure").wait_for()
+    assert "probability × impact" in page.get_by_test_id("explain-formula").inner_text()
+    assert "approved, active or on hold" in page.get_by_test_id("explain-scope").inner_text().lower()
+    assert page.get_by_test_id("explain-values").inner_text().strip() == tile_value
+    assert "Computed" in page.get_by_test_id("explain-dates").inner_text()
+    picture(page, "explain-desktop")
+
+    # The list it is made from says the same number over its rows.
+    page.get_by_test_id("explain-list").click()
+    page.get_by_test_id("list-figure").wait_for()
+    assert page.get_by_test_id("list-figure-value").inner_text() == tile_value
+    picture(page, "explain-list-desktop")
+    page.context.close()
+
+
 @pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
 def test_screenshots_of_the_dashboard(browser, live_server, demo, size, viewport):
     extra = {"is_mobile": True, "has_touch": True} if size == "phone" else {}
@@ -122,8 +147,7 @@ def test_screenshots_of_the_dashboard(browser, live_server, demo, size, viewport
         page.evaluate("window.scrollTo(0, 0)")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the dashboard overflows by {overflow}px"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"dashboard-{size}.png"), full_page=True)
+    picture(page, f"dashboard-{size}")
     page.goto(f"{base}/portfolios/projects/?live=1&slipping=1")
-    page.screenshot(path=str(SCREENSHOTS / f"dashboard-drilldown-{size}.png"), full_page=True)
+    picture(page, f"dashboard-drilldown-{size}")
     page.context.close()

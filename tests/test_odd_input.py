@@ -58,7 +58,7 @@ SHORT_KINDS = ("unicode digits", "nul", "huge int", "long digits", "last date")
 ODD_ID_KEYS = ("act-²", "v-²", "act-99999999999999999999", "v-99999999999999999999")
 HUGE_ID = "99999999999999999999"
 # URL kwargs that are not ids: a password-reset link's user and token (a wrong one is fine).
-TEXT_KWARGS = {"uidb64": ["MQ"], "token": ["set-password"]}
+TEXT_KWARGS = {"uidb64": ["MQ"], "token": ["set-password"], "key": ["cpi", "status_overdue"]}
 
 # The admin is Django's own (and NUL never reaches it: ppm.middleware refuses it first); the
 # health check waits for a worker this test has none of.

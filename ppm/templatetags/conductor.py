@@ -226,3 +226,18 @@ def query_without(context, *keys: str) -> str:
         query.pop(key, None)
     encoded = query.urlencode()
     return f"?{encoded}" if encoded else ""
+
+
+_MONEY_FIGURES = {"bac", "pv", "ev", "ac", "eac", "etc", "vac", "cv", "sv", "emv"}
+
+
+@register.simple_tag
+def rollup_figure(rollup, field: str, currency: str = "") -> str:
+    """One rollup figure as a list cell shows it: money in the portfolio's currency, counts
+    as they are, "—" where the project has no rollup or the figure is not defined."""
+    value = getattr(rollup, field, None) if rollup is not None else None
+    if value is None:
+        return format_html('<span class="muted">{}</span>', "—")
+    if field in _MONEY_FIGURES:
+        return money(value, currency)
+    return str(value)

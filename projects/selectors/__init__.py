@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -16,6 +17,7 @@ from django.db.models import (
     Case,
     CharField,
     DateField,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -26,8 +28,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models.functions import Coalesce, TruncMonth
 
 from portfolio.models import HealthPolicy, Portfolio
 from ppm.access import scope
@@ -39,7 +40,7 @@ from projects.choices import (
     RaidStatus,
     ReportState,
 )
-from projects.metrics import milestone_slip_days, report_due_period_end
+from projects.metrics import milestone_slip_days
 from projects.models import ChangeRequest, CostLine, Issue, Milestone, Project, Risk, StatusReport
 
 PAGE_SIZE = 50
@@ -118,6 +119,8 @@ SORTS: dict[str, tuple] = {
     "health": (F("health_order"), F("code")),
     "priority": (F("rollup__priority_score"), F("code")),
     "ac": (F("rollup__ac"), F("code")),
+    "pv": (F("rollup__pv"), F("code")),
+    "ev": (F("rollup__ev"), F("code")),
     "vac": (F("rollup__vac"), F("code")),
 }
 _HEALTH_ORDER = Case(
@@ -316,10 +319,17 @@ def filtered_projects(*, projects: QuerySet[Project], params: ProjectListParams)
     if params.overrun:
         qs = qs.filter(rollup__vac__lt=0)
     if params.no_report:
-        due = report_due_period_end(timezone.localdate())
-        qs = qs.filter(
+        # Due against the date the figures were computed at (the rollup's as_of), as the
+        # dashboard's tile counted it: at a month boundary "today" would already ask for
+        # the next month's report.
+        qs = qs.alias(
+            report_due=ExpressionWrapper(
+                TruncMonth("rollup__as_of", output_field=DateField()) - Value(timedelta(days=1)),
+                output_field=DateField(),
+            )
+        ).filter(
             Q(rollup__last_report_period_end__isnull=True)
-            | Q(rollup__last_report_period_end__lt=due)
+            | Q(rollup__last_report_period_end__lt=F("report_due"))
         )
     if params.cpi_below is not None:
         qs = qs.filter(rollup__cpi__lt=params.cpi_below)

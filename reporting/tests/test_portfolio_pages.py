@@ -135,9 +135,12 @@ def test_portfolio_summary_figures(director, portfolio_with_figures):
     assert summary.total_bac == Decimal("1800000.50")
     assert summary.envelope == Decimal("2000000.00")
     assert summary.envelope_share == Decimal("90.0")
-    # One "Vendor insolvency" (4×4) per project with history (5) plus the 5×3 one.
-    assert summary.high_risk_count == 6
-    assert summary.rag_counts == {"green": 1, "amber": 1, "red": 1, "none": 1}
+    # Counted over the projects in flight (reporting.kpis.IN_FLIGHT), as the dashboard's
+    # tile and its list count them: one "Vendor insolvency" (4×4) in each of and
+    # A-3; the closed and the cancelled project's risks are not in flight, nor is the
+    # proposed project in the distribution.
+    assert summary.high_risk_count == 3
+    assert summary.rag_counts == {"green": 1, "amber": 1, "red": 1}
 
 
 def test_the_high_risk_figure_and_its_label_follow_the_pmos_policy(
@@ -147,8 +150,14 @@ def test_the_high_risk_figure_and_its_label_follow_the_pmos_policy(
     policy.risk_red_score = 16
     policy.save()
     (summary,) = portfolio_summaries(user=director)
-    # The 4×4 risks (one per project with history) reach 16; the 5×3 one no longer counts.
-    assert (summary.high_risk_score, summary.high_risk_count) == (16, 5)
+    # The 4×4 risks of the three projects in flight reach 16.
+    assert (summary.high_risk_score, summary.high_risk_count) == (16, 3)
+    policy.risk_red_score = 17
+    policy.save()
+    (summary,) = portfolio_summaries(user=director)
+    assert (summary.high_risk_score, summary.high_risk_count) == (17, 0)
+    policy.risk_red_score = 16
+    policy.save()
     client.force_login(director)
     for url in (
         reverse("reporting:portfolio-list"),

@@ -8,7 +8,7 @@ paths under /portfolios/ are unchanged, their names are in the `reporting` names
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,11 +26,14 @@ from projects.selectors import (
     REPORTED_FILTERS,
     RULE_HEALTH_FILTERS,
     ProjectListParams,
+    filtered_projects,
     portfolios_with,
     project_table,
 )
+from reporting import kpis
 from reporting.dashboard import portfolio_dashboard, select_portfolios
 from reporting.dashboard_charts import bubble_chart, capacity_heatmap, s_curve
+from reporting.figures import FIELD_LABELS, drill_query, explain, list_figures
 from reporting.selectors import portfolio_summaries
 
 
@@ -50,6 +53,20 @@ def portfolio_list(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
+def _list_figure(request, projects, params: ProjectListParams) -> dict | None:
+    """The catalogue figure a dashboard tile promised (?kpi=<key>), over exactly the
+    projects this list shows, with the measure columns the list adds for it."""
+    kpi = kpis.get(request.GET.get("kpi", ""))
+    if kpi is None:
+        return None
+    shown = {"bac", "exposure", "slip_days"}  # columns the table always has
+    return {
+        "kpi": kpi,
+        "figures": list_figures(filtered_projects(projects=projects, params=params), kpi),
+        "columns": [(f, FIELD_LABELS[f]) for f in kpi.measure if f not in shown],
+    }
+
+
 @require_GET
 @login_required
 def portfolio_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
@@ -59,10 +76,8 @@ def portfolio_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     require_view(request.user, portfolio)
     (summary,) = portfolio_summaries(user=request.user, pk=portfolio.pk)
     params = ProjectListParams.from_query(request.GET)
-    table = project_table(
-        projects=scope(Project.objects.filter(portfolio=portfolio), request.user),
-        params=params,
-    )
+    projects = scope(Project.objects.filter(portfolio=portfolio), request.user)
+    table = project_table(projects=projects, params=params)
     return render_page(
         request,
         "reporting/detail.html",
@@ -76,6 +91,8 @@ def portfolio_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "rule_health_filters": RULE_HEALTH_FILTERS,
             "reported_filters": REPORTED_FILTERS,
             "show_figures": True,
+            "figure": _list_figure(request, projects, params),
+            "explain_portfolio": portfolio.pk,
             "export_urls": {
                 fmt: reverse("reporting:portfolio-projects-export", args=[portfolio.pk, fmt])
                 for fmt in ("csv", "xlsx")
@@ -125,11 +142,20 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
             "reporting/dashboard.html#compact-charts",
             {"compact": {"main": drawings[0][1], "others": drawings[1:]}},
         )
+    explain_suffix = f"?portfolio={selection.portfolio.pk}" if selection.portfolio else ""
+    tiles = {
+        kpi.key: {
+            "href": f"{list_url}?{drill_query(kpi).urlencode()}",
+            "explain": reverse("reporting:kpi-explain", args=[kpi.key]) + explain_suffix,
+        }
+        for kpi in kpis.CATALOGUE
+    }
     return render_page(
         request,
         "reporting/dashboard.html",
         {
             "d": data,
+            "tiles": tiles,
             "selection": selection,
             "list_url": list_url,
             "charts": {name: {"wide": _svg(build(data))} for name, build in CHARTS.items()},
@@ -153,6 +179,7 @@ def project_list(request: HtmxHttpRequest) -> HttpResponse:
         {
             "table": project_table(projects=projects, params=params),
             "params": params,
+            "figure": _list_figure(request, projects, params),
             "portfolios": portfolios_with(projects),
             "states": LifecycleState.choices,
             "categories": Category.choices,
@@ -162,4 +189,34 @@ def project_list(request: HtmxHttpRequest) -> HttpResponse:
             "as_of": timezone.localtime(),
         },
         partial="project-table",
+    )
+
+
+@require_GET
+@login_required
+def kpi_explain(request: HtmxHttpRequest, key: str) -> HttpResponse:
+    """ "How is this computed?" for one dashboard figure: its formula, the projects it counts,
+    its inputs with the times they were computed, and the PMO thresholds it is judged by."""
+    require_portfolio_reader(request.user)
+    kpi = kpis.get(key)
+    if kpi is None:
+        raise Http404("No such figure.")
+    portfolio_id = parse_id(request.GET.get("portfolio", ""))
+    selection = select_portfolios(user=request.user, portfolio_id=portfolio_id)
+    data = portfolio_dashboard(selection=selection)
+    if selection.portfolio is not None:
+        list_url = reverse("reporting:portfolio-detail", args=[selection.portfolio.pk])
+        dashboard_url = f"{reverse('reporting:dashboard')}?portfolio={selection.portfolio.pk}"
+    else:
+        list_url = reverse("reporting:projects")
+        dashboard_url = reverse("reporting:dashboard")
+    return render(
+        request,
+        "reporting/explain.html",
+        {
+            "x": explain(data, kpi),
+            "selection": selection,
+            "list_url": f"{list_url}?{drill_query(kpi).urlencode()}",
+            "dashboard_url": dashboard_url,
+        },
     )

@@ -1,0 +1,173 @@
+"""One catalogue figure three ways, computed so they can be compared: as the dashboard tile
+shows it, as the sum (or count) over the list the tile opens, and as that list's export
+carries it; and what its "How is this computed?" page says about it.
+
+The tile reads the rollup tables (reporting/dashboard.py); the list figure aggregates the
+same ProjectRollup rows the list shows, in one query grouped by currency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import Count, Max, QuerySet, Sum
+from django.http import QueryDict
+
+from portfolio.models import HealthPolicy
+from projects.metrics import EVM
+from projects.models import Project
+from reporting.dashboard import Dashboard
+from reporting.kpis import Aggregate, Kpi, Unit
+
+ZERO = Decimal("0")
+# Labels of the ProjectRollup fields the catalogue names as measures or inputs.
+FIELD_LABELS = {
+    "bac": "BAC",
+    "pv": "PV",
+    "ev": "EV",
+    "ac": "AC",
+    "milestones_slipping": "Slipping milestones",
+    "milestones_on_time": "Achieved on time",
+    "milestones_achieved": "Achieved",
+    "slip_days": "Worst key slip (days)",
+    "exposure": "Risk exposure",
+    "open_risks": "Open risks",
+    "high_risks": "Open high risks",
+    "emv": "Expected monetary value",
+}
+MONEY_FIELDS = {"bac", "pv", "ev", "ac", "emv"}
+POLICY_LABELS = {
+    "cpi_amber": "CPI amber below",
+    "cpi_red": "CPI red below",
+    "spi_amber": "SPI amber below",
+    "spi_red": "SPI red below",
+    "slip_amber_days": "Slip amber from (days)",
+    "slip_red_days": "Slip red from (days)",
+    "risk_amber_score": "Risk amber from score",
+    "risk_red_score": "Risk red (high) from score",
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One value of a figure: in one currency for money and money ratios, else None."""
+
+    currency: str | None
+    value: Decimal | int | None
+
+
+def _rate(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    return None if not whole else Decimal(part) * 100 / Decimal(whole)
+
+
+def tile_figures(d: Dashboard, kpi: Kpi) -> list[Figure]:
+    """What the dashboard tile of `kpi` shows for its selection."""
+    if kpi.unit == Unit.MONEY or kpi.unit == Unit.RATIO:
+        return [Figure(m.currency, getattr(m.evm, kpi.key)) for m in d.money]
+    values = {
+        "slipping": d.milestones_slipping,
+        "on_time": d.on_time_rate,
+        "worst_slip": d.worst_slip_days,
+        "exposure": d.exposure,
+        "high_risks": d.high_risks,
+        "status_overdue": d.no_current_report,
+    }
+    return [Figure(None, values[kpi.key])]
+
+
+def drill_query(kpi: Kpi) -> QueryDict:
+    """The query string of the list the tile opens (its catalogue drill, and kpi=<key>)."""
+    query = QueryDict(kpi.drill, mutable=True)
+    query["kpi"] = kpi.key
+    return query
+
+
+def list_figures(projects: QuerySet[Project], kpi: Kpi) -> list[Figure]:
+    """The figure over exactly the projects of a list (its filters applied, any order): one
+    query, grouped by the portfolios' currency."""
+    fields = kpi.measure
+    sums = {f"s_{field}": Sum(f"rollup__{field}") for field in fields}
+    if kpi.aggregate == Aggregate.MAX:
+        sums = {f"s_{field}": Max(f"rollup__{field}") for field in fields}
+    rows = (
+        projects.order_by()
+        .values("portfolio__currency")
+        .annotate(n=Count("pk"), **sums)
+        .order_by("portfolio__currency")
+    )
+    by_currency = {row["portfolio__currency"]: row for row in rows}
+    if kpi.unit in (Unit.MONEY, Unit.RATIO):
+        figures = []
+        for currency, row in by_currency.items():
+            evm = EVM(**{f: row.get(f"s_{f}") or ZERO for f in ("bac", "pv", "ev", "ac")})
+            figures.append(Figure(currency, getattr(evm, kpi.key)))
+        return figures
+    rows = list(by_currency.values())
+    if kpi.aggregate == Aggregate.COUNT:
+        return [Figure(None, sum(row["n"] for row in rows))]
+    if kpi.aggregate == Aggregate.MAX:
+        found = [row[f"s_{fields[0]}"] for row in rows if row[f"s_{fields[0]}"] is not None]
+        return [Figure(None, max(found, default=None))]
+    totals = [sum((row[f"s_{field}"] or 0 for row in rows), 0) for field in fields]
+    if kpi.aggregate == Aggregate.RATE:
+        return [Figure(None, _rate(totals[0], totals[1]))]
+    return [Figure(None, totals[0])]
+
+
+@dataclass(frozen=True)
+class Input:
+    label: str
+    currency: str | None
+    value: Decimal | int
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What "How is this computed?" says about one figure for one selection."""
+
+    kpi: Kpi
+    figures: list[Figure]
+    inputs: list[Input]
+    thresholds: list[tuple[str, Decimal | int]]
+    projects_counted: int
+    portfolios: list[str]
+    computed_oldest: datetime | None
+    computed_newest: datetime | None
+    status_basis: date | None  # the reporting date the rollups were computed as of
+    report_due: date
+
+
+def explain(d: Dashboard, kpi: Kpi) -> Explanation:
+    """The figure, its inputs with their dates and its scope, from the dashboard's data."""
+    rollups = [p.rollup for p in d.selection.portfolios if hasattr(p, "rollup")]
+    inputs: list[Input] = []
+    for field in kpi.inputs:
+        if field in MONEY_FIELDS:
+            for money in d.money:
+                value = sum(
+                    (
+                        getattr(p.rollup, field)
+                        for p in d.selection.portfolios
+                        if hasattr(p, "rollup") and p.currency == money.currency
+                    ),
+                    ZERO,
+                )
+                inputs.append(Input(FIELD_LABELS[field], money.currency, value))
+        else:
+            inputs.append(Input(FIELD_LABELS[field], None, sum(getattr(r, field) for r in rollups)))
+    policy = HealthPolicy.current()
+    computed = [r.computed_at for r in rollups]
+    return Explanation(
+        kpi=kpi,
+        figures=tile_figures(d, kpi),
+        inputs=inputs,
+        thresholds=[(POLICY_LABELS[name], getattr(policy, name)) for name in kpi.thresholds],
+        projects_counted=d.in_flight,
+        portfolios=[p.name for p in d.selection.portfolios],
+        computed_oldest=min(computed, default=None),
+        computed_newest=max(computed, default=None),
+        status_basis=min((r.as_of for r in rollups), default=None),
+        report_due=d.report_due,
+    )

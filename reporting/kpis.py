@@ -1,0 +1,322 @@
+"""The KPI catalogue: one entry per figure the dashboard shows, and its one definition.
+
+Every tile reads its label, the list it opens, the column that list shows and the words of
+its "How is this computed?" page from here; the rollup engine counts each figure over the
+projects the entry's scope names; docs/metrics.md is written from this catalogue
+(`manage.py kpi_catalogue --write`) and a test keeps the two the same. The board-pack PDFs
+and the API are to read the same entries.
+
+A tile equals the sum (or count) of its measure over the list it opens, and that list's
+export carries the same column: tests/test_kpi_catalogue.py holds all three equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from projects.choices import LifecycleState
+from projects.selectors import IN_FLIGHT_STATES
+
+
+class Unit(StrEnum):
+    MONEY = "money"
+    RATIO = "ratio"
+    PERCENT = "percent"
+    COUNT = "count"
+    DAYS = "days"
+    SCORE = "score"
+
+
+class Direction(StrEnum):
+    HIGHER_IS_BETTER = "higher is better"
+    LOWER_IS_BETTER = "lower is better"
+    NEUTRAL = "neither better nor worse"
+
+
+class Aggregate(StrEnum):
+    """How the tile is made from its list's rows."""
+
+    SUM = "sum of the measure over the list"
+    COUNT = "count of the projects in the list"
+    RATIO = "ratio of two sums over the list"
+    RATE = "share of one sum in another over the list"
+    MAX = "largest value of the measure over the list"
+
+
+@dataclass(frozen=True)
+class Scope:
+    key: str
+    states: tuple[str, ...]
+    words: str
+
+    @property
+    def state_labels(self) -> list[str]:
+        return [LifecycleState(s).label for s in self.states]
+
+    def sql(self, column: str = "state") -> str:
+        """The scope as a SQL predicate on a state column (values are our own constants)."""
+        quoted = ", ".join(f"'{state}'" for state in self.states)
+        return f"{column} IN ({quoted})"
+
+
+# "In flight" is defined here once (from projects.selectors.IN_FLIGHT_STATES, which the
+# project list filters on): approved, active or on hold.
+IN_FLIGHT = Scope(
+    "in_flight",
+    tuple(str(s) for s in IN_FLIGHT_STATES),
+    "approved, active or on hold (not proposed, closed or cancelled)",
+)
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    label: str
+    unit: Unit
+    formula: str  # in words, as a PMO would check it
+    aggregate: Aggregate
+    direction: Direction
+    # The ProjectRollup field the list shows as a column, the export carries and the tile
+    # sums (or, for a ratio, the numerator's and denominator's fields).
+    measure: tuple[str, ...] = ()
+    # The project list's query string that opens exactly the projects the tile counts.
+    drill: str = "live=1"
+    # HealthPolicy fields whose values colour or select what the tile counts.
+    thresholds: tuple[str, ...] = ()
+    scope: Scope = IN_FLIGHT
+    # The PortfolioRollup fields summed into the tile (its inputs on the explain page).
+    inputs: tuple[str, ...] = ()
+    note: str = ""
+    # False for a figure the dashboard shows inside another tile's note (PV, EV): it has
+    # its list and its "How is this computed?" page, but no tile of its own.
+    tile: bool = True
+
+    @property
+    def column(self) -> str | None:
+        """The one list column behind a sum, count or maximum (None for ratios)."""
+        return self.measure[0] if len(self.measure) == 1 else None
+
+
+CATALOGUE: tuple[Kpi, ...] = (
+    Kpi(
+        key="bac",
+        label="Budget at completion",
+        unit=Unit.MONEY,
+        formula="Σ BAC: each project's approved budget at completion, summed.",
+        aggregate=Aggregate.SUM,
+        direction=Direction.NEUTRAL,
+        measure=("bac",),
+        drill="live=1&sort=-bac",
+        inputs=("bac",),
+    ),
+    Kpi(
+        key="pv",
+        label="Planned value",
+        unit=Unit.MONEY,
+        formula=(
+            "Σ PV: each project's planned cost of the months before its status date, plus "
+            "the status date's month prorated by day."
+        ),
+        aggregate=Aggregate.SUM,
+        direction=Direction.NEUTRAL,
+        measure=("pv",),
+        drill="live=1&sort=-pv",
+        inputs=("pv",),
+        tile=False,
+    ),
+    Kpi(
+        key="ev",
+        label="Earned value",
+        unit=Unit.MONEY,
+        formula=(
+            "Σ EV: each project's BAC × the percent complete of its latest submitted status "
+            "report up to the status date."
+        ),
+        aggregate=Aggregate.SUM,
+        direction=Direction.HIGHER_IS_BETTER,
+        measure=("ev",),
+        drill="live=1&sort=-ev",
+        inputs=("ev",),
+        tile=False,
+    ),
+    Kpi(
+        key="ac",
+        label="Actual cost",
+        unit=Unit.MONEY,
+        formula="Σ AC: each project's actual cost booked in the months up to its status date.",
+        aggregate=Aggregate.SUM,
+        direction=Direction.NEUTRAL,
+        measure=("ac",),
+        drill="live=1&sort=-ac",
+        inputs=("ac",),
+    ),
+    Kpi(
+        key="eac",
+        label="Estimate at completion",
+        unit=Unit.MONEY,
+        formula=(
+            "ΣBAC × ΣAC ÷ ΣEV: the budget at completion at the cost efficiency shown so far "
+            "(ΣBAC ÷ CPI), over the projects in the list."
+        ),
+        aggregate=Aggregate.RATIO,
+        direction=Direction.LOWER_IS_BETTER,
+        measure=("bac", "ev", "ac"),
+        drill="live=1&sort=vac",
+        inputs=("bac", "ev", "ac"),
+        note="Not defined until value is earned and money spent (ΣEV and ΣAC above 0).",
+    ),
+    Kpi(
+        key="cpi",
+        label="CPI",
+        unit=Unit.RATIO,
+        formula="ΣEV ÷ ΣAC over the projects in the list (never an average of CPIs).",
+        aggregate=Aggregate.RATIO,
+        direction=Direction.HIGHER_IS_BETTER,
+        measure=("ev", "ac"),
+        drill="live=1&sort=cpi",
+        thresholds=("cpi_amber", "cpi_red"),
+        inputs=("ev", "ac"),
+        note="Not defined while nothing has been spent (ΣAC = 0).",
+    ),
+    Kpi(
+        key="spi",
+        label="SPI",
+        unit=Unit.RATIO,
+        formula="ΣEV ÷ ΣPV over the projects in the list (never an average of SPIs).",
+        aggregate=Aggregate.RATIO,
+        direction=Direction.HIGHER_IS_BETTER,
+        measure=("ev", "pv"),
+        drill="live=1&sort=spi",
+        thresholds=("spi_amber", "spi_red"),
+        inputs=("ev", "pv"),
+        note="Not defined while nothing is planned to date (ΣPV = 0).",
+    ),
+    Kpi(
+        key="slipping",
+        label="Slipping milestones",
+        unit=Unit.COUNT,
+        formula=(
+            "Open milestones (not yet achieved) whose forecast date is after their baseline "
+            "date, key or not, counted."
+        ),
+        aggregate=Aggregate.SUM,
+        direction=Direction.LOWER_IS_BETTER,
+        measure=("milestones_slipping",),
+        drill="live=1&slipping=1&sort=-slip",
+        inputs=("milestones_slipping",),
+    ),
+    Kpi(
+        key="on_time",
+        label="On-time rate",
+        unit=Unit.PERCENT,
+        formula=(
+            "Milestones achieved on or before their baseline date ÷ milestones achieved, "
+            "over the projects in the list."
+        ),
+        aggregate=Aggregate.RATE,
+        direction=Direction.HIGHER_IS_BETTER,
+        measure=("milestones_on_time", "milestones_achieved"),
+        drill="live=1&sort=-slip",
+        inputs=("milestones_on_time", "milestones_achieved"),
+        note="Not defined while no milestone has been achieved.",
+    ),
+    Kpi(
+        key="worst_slip",
+        label="Worst slip",
+        unit=Unit.DAYS,
+        formula=(
+            "The largest forecast − baseline, in days, among the open key milestones of the "
+            "projects in the list."
+        ),
+        aggregate=Aggregate.MAX,
+        direction=Direction.LOWER_IS_BETTER,
+        measure=("slip_days",),
+        drill="live=1&sort=-slip",
+        thresholds=("slip_amber_days", "slip_red_days"),
+    ),
+    Kpi(
+        key="exposure",
+        label="Risk exposure",
+        unit=Unit.SCORE,
+        formula="Σ probability × impact (each 1–5) of the open risks of the projects.",
+        aggregate=Aggregate.SUM,
+        direction=Direction.LOWER_IS_BETTER,
+        measure=("exposure",),
+        drill="live=1&sort=-exposure",
+        thresholds=("risk_amber_score", "risk_red_score"),
+        inputs=("exposure", "open_risks", "emv"),
+    ),
+    Kpi(
+        key="high_risks",
+        label="Open high risks",
+        unit=Unit.COUNT,
+        formula=(
+            "Open risks whose score (probability × impact) is at or above the PMO's red "
+            "risk score, counted."
+        ),
+        aggregate=Aggregate.SUM,
+        direction=Direction.LOWER_IS_BETTER,
+        measure=("high_risks",),
+        drill="live=1&high_risk=1&sort=-exposure",
+        thresholds=("risk_red_score",),
+        inputs=("high_risks",),
+    ),
+    Kpi(
+        key="status_overdue",
+        label="Status overdue",
+        unit=Unit.COUNT,
+        formula=(
+            "Projects whose latest submitted status report ends before the last day of last "
+            "month (or that have none), counted."
+        ),
+        aggregate=Aggregate.COUNT,
+        direction=Direction.LOWER_IS_BETTER,
+        drill="live=1&no_report=1",
+    ),
+)
+
+BY_KEY: dict[str, Kpi] = {kpi.key: kpi for kpi in CATALOGUE}
+
+
+def get(key: str) -> Kpi | None:
+    return BY_KEY.get(key)
+
+
+def catalogue_markdown() -> str:
+    """docs/metrics.md: the catalogue as a PMO reads it (`manage.py kpi_catalogue --write`)."""
+    lines = [
+        "# Metrics: the KPI catalogue",
+        "",
+        "Written from `reporting/kpis.py` by `python manage.py kpi_catalogue --write`; a test",
+        "fails when the two differ. Every dashboard tile, the list it opens, that list's export",
+        "and the tile's *How is this computed?* page read these entries.",
+        "",
+        f"**In flight** (the scope of every figure below): {IN_FLIGHT.words}.",
+        "",
+        "Money is summed per currency and never converted. Ratios are recomputed from sums",
+        "(a portfolio's CPI is ΣEV ÷ ΣAC, never an average of project CPIs). Each project's",
+        "PV, EV and AC are measured at its status date: the period end of its latest submitted",
+        "status report, or the day of the recompute when it has none.",
+        "",
+        "| Key | Figure | Unit | Formula | Made from its list as | Direction | PMO thresholds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for kpi in CATALOGUE:
+        thresholds = ", ".join(f"`{name}`" for name in kpi.thresholds) or "—"
+        formula = kpi.formula + (f" {kpi.note}" if kpi.note else "")
+        lines.append(
+            f"| `{kpi.key}` | {kpi.label} | {kpi.unit} | {formula} | {kpi.aggregate} | "
+            f"{kpi.direction} | {thresholds} |"
+        )
+    lines += [
+        "",
+        "## The list behind each tile",
+        "",
+        "| Key | Project list query | Column(s) the list adds and sums |",
+        "|---|---|---|",
+    ]
+    for kpi in CATALOGUE:
+        measure = ", ".join(f"`{m}`" for m in kpi.measure) or "— (a count of rows)"
+        lines.append(f"| `{kpi.key}` | `?{kpi.drill}&kpi={kpi.key}` | {measure} |")
+    return "\n".join(lines) + "\n"

@@ -136,6 +136,7 @@ class Freshness:
     """How current the figures are: when they were computed, and what is still waiting."""
 
     computed_at: datetime | None  # the oldest portfolio rollup among the selection
+    computed_newest: datetime | None  # the newest (differs only across several portfolios)
     series_computed_at: datetime | None
     stale_projects: int
     stale_since: datetime | None
@@ -279,6 +280,7 @@ def _freshness(selection: Selection) -> Freshness:
     computed = [s.computed_at for s in states if s.computed_at]
     return Freshness(
         computed_at=min((r.computed_at for r in rollups), default=None),
+        computed_newest=max((r.computed_at for r in rollups), default=None),
         series_computed_at=min(computed, default=None),
         stale_projects=stale["n"],
         stale_since=stale["since"],

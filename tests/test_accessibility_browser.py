@@ -122,6 +122,8 @@ def _pages(project: Project) -> list[tuple[str, str | None, str]]:
         ("portfolio detail", director, f"/portfolios/{portfolio.pk}/"),
         ("dashboard", director, "/portfolios/dashboard/"),
         ("drill-down project list", director, "/portfolios/projects/?slipping=1"),
+        ("figure explanation", director, "/portfolios/dashboard/explain/cpi/"),
+        ("list opened from a tile", director, "/portfolios/projects/?live=1&sort=-ac&kpi=ac"),
         ("ranking", director, f"/governance/portfolios/{portfolio.pk}/ranking/"),
         ("scores", director, f"/governance/portfolios/{portfolio.pk}/scores/"),
         (

@@ -108,9 +108,7 @@ def test_a_stale_figure_says_so_and_refreshes_itself_when_recomputed(browser, li
     page.context.close()
 
 
-def test_a_director_asks_how_a_tile_is_computed_and_lands_on_its_list(
-    browser, live_server, demo
-):
+def test_a_director_asks_how_a_tile_is_computed_and_lands_on_its_list(browser, live_server, demo):
     page = browser.new_context(viewport=DESKTOP).new_page()
     base = live_server.url
     sign_in(page, base, "director", "demo")
@@ -120,7 +118,9 @@ def test_a_director_asks_how_a_tile_is_computed_and_lands_on_its_list(
     page.get_by_role("link", name="How is this computed? (Risk exposure)").click()
     page.get_by_test_id("explain-exposure").wait_for()
     assert "probability × impact" in page.get_by_test_id("explain-formula").inner_text()
-    assert "approved, active or on hold" in page.get_by_test_id("explain-scope").inner_text().lower()
+    assert (
+        "approved, active or on hold" in page.get_by_test_id("explain-scope").inner_text().lower()
+    )
     assert page.get_by_test_id("explain-values").inner_text().strip() == tile_value
     assert "Computed" in page.get_by_test_id("explain-dates").inner_text()
     picture(page, "explain-desktop")

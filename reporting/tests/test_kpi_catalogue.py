@@ -16,8 +16,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils import timezone
+from django.utils.html import escape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,6 +41,7 @@ from reporting.engine import recompute
 from reporting.exports import COLUMNS, to_csv
 from reporting.figures import Figure, drill_query, list_figures, tile_figures
 from reporting.kpis import Aggregate, Unit
+from reporting.models import PortfolioRollup
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +271,22 @@ def test_the_list_a_tile_opens_shows_the_figure_and_its_measure(
     assert 'data-testid="list-figure"' in body
     assert 'data-testid="measure-column"' in body
     assert "Actual cost" in body
+
+
+def test_several_portfolios_show_their_oldest_and_newest_computation(
+    client, director, portfolio, project, pm
+):
+    second = PortfolioFactory(director=director, code="SEC", name="Second")
+    ProjectFactory(portfolio=second, manager=pm, code="SEC-1")
+    recompute()
+    old = timezone.now() - timedelta(hours=3)
+    PortfolioRollup.objects.filter(portfolio=portfolio).update(computed_at=old)
+    client.force_login(director)
+
+    body = client.get(reverse("reporting:dashboard")).content.decode()
+    assert 'data-testid="as-of-newest"' in body
+    assert timezone.localtime(old).strftime("%H:%M:%S") in body.split('data-testid="as-of"')[1]
+    # One portfolio: one time, its own.
+    single = client.get(reverse("reporting:dashboard"), {"portfolio": second.pk}).content.decode()
+    assert 'data-testid="as-of-newest"' not in single
+    assert timezone.localtime(old).strftime("%H:%M:%S") not in single

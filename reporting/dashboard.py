@@ -238,7 +238,7 @@ def _money(selection: Selection, year: int, year_plan: dict[int, Decimal]) -> li
         by_currency[portfolio.currency].append(portfolio)
     figures = []
     for currency, portfolios in sorted(by_currency.items()):
-        rollups = [p.rollup for p in portfolios if _rollup(p) is not None]
+        rollups = [p.rollup for p in portfolios if portfolio_rollup(p) is not None]
         envelopes = [p.envelope for p in portfolios]
         figures.append(
             Money(
@@ -257,7 +257,7 @@ def _money(selection: Selection, year: int, year_plan: dict[int, Decimal]) -> li
     return figures
 
 
-def _rollup(portfolio: Portfolio):
+def portfolio_rollup(portfolio: Portfolio):
     try:
         return portfolio.rollup
     except Portfolio.rollup.RelatedObjectDoesNotExist:
@@ -272,7 +272,7 @@ def _series_state(portfolio: Portfolio):
 
 
 def _freshness(selection: Selection) -> Freshness:
-    rollups = [r for p in selection.portfolios if (r := _rollup(p)) is not None]
+    rollups = [r for p in selection.portfolios if (r := portfolio_rollup(p)) is not None]
     states = [s for p in selection.portfolios if (s := _series_state(p)) is not None]
     stale = RollupState.objects.filter(
         stale_since__isnull=False, project__portfolio_id__in=selection.ids
@@ -435,11 +435,11 @@ def portfolio_dashboard(*, selection: Selection, today: date | None = None) -> D
     ids = selection.ids
     year = current_fiscal_year(today)
     months, year_plan = _months(ids, year)
-    rollups = [r for p in selection.portfolios if (r := _rollup(p)) is not None]
+    rollups = [r for p in selection.portfolios if (r := portfolio_rollup(p)) is not None]
     counts = _counts(rollups)
     emv: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for portfolio in selection.portfolios:
-        if (rollup := _rollup(portfolio)) is not None:
+        if (rollup := portfolio_rollup(portfolio)) is not None:
             emv[portfolio.currency] += rollup.emv
     return Dashboard(
         selection=selection,

@@ -18,7 +18,7 @@ from django.http import QueryDict
 from portfolio.models import HealthPolicy
 from projects.metrics import EVM
 from projects.models import Project
-from reporting.dashboard import Dashboard
+from reporting.dashboard import Dashboard, portfolio_rollup
 from reporting.kpis import Aggregate, Kpi, Unit
 
 ZERO = Decimal("0")
@@ -139,35 +139,31 @@ class Explanation:
     report_due: date
 
 
+def _input_values(d: Dashboard, field: str) -> list[Input]:
+    """One input of a figure, summed over the selection as the tile sums it: money per
+    currency (the dashboard's own sums), counts over the portfolio rollups."""
+    label = FIELD_LABELS[field]
+    if field == "emv":
+        return [Input(label, currency, value) for currency, value in d.emv_by_currency.items()]
+    if field in MONEY_FIELDS:
+        return [Input(label, m.currency, getattr(m.evm, field)) for m in d.money]
+    rollups = [r for p in d.selection.portfolios if (r := portfolio_rollup(p)) is not None]
+    return [Input(label, None, sum(getattr(r, field) for r in rollups))]
+
+
 def explain(d: Dashboard, kpi: Kpi) -> Explanation:
     """The figure, its inputs with their dates and its scope, from the dashboard's data."""
-    rollups = [p.rollup for p in d.selection.portfolios if hasattr(p, "rollup")]
-    inputs: list[Input] = []
-    for field in kpi.inputs:
-        if field in MONEY_FIELDS:
-            for money in d.money:
-                value = sum(
-                    (
-                        getattr(p.rollup, field)
-                        for p in d.selection.portfolios
-                        if hasattr(p, "rollup") and p.currency == money.currency
-                    ),
-                    ZERO,
-                )
-                inputs.append(Input(FIELD_LABELS[field], money.currency, value))
-        else:
-            inputs.append(Input(FIELD_LABELS[field], None, sum(getattr(r, field) for r in rollups)))
+    rollups = [r for p in d.selection.portfolios if (r := portfolio_rollup(p)) is not None]
     policy = HealthPolicy.current()
-    computed = [r.computed_at for r in rollups]
     return Explanation(
         kpi=kpi,
         figures=tile_figures(d, kpi),
-        inputs=inputs,
+        inputs=[i for field in kpi.inputs for i in _input_values(d, field)],
         thresholds=[(POLICY_LABELS[name], getattr(policy, name)) for name in kpi.thresholds],
         projects_counted=d.in_flight,
         portfolios=[p.name for p in d.selection.portfolios],
-        computed_oldest=min(computed, default=None),
-        computed_newest=max(computed, default=None),
+        computed_oldest=d.freshness.computed_at,
+        computed_newest=d.freshness.computed_newest,
         status_basis=min((r.as_of for r in rollups), default=None),
         report_due=d.report_due,
     )

@@ -123,13 +123,11 @@ def test_a_director_asks_how_a_tile_is_computed_and_lands_on_its_list(browser, l
     )
     assert page.get_by_test_id("explain-values").inner_text().strip() == tile_value
     assert "Computed" in page.get_by_test_id("explain-dates").inner_text()
-    picture(page, "explain-desktop")
 
     # The list it is made from says the same number over its rows.
     page.get_by_test_id("explain-list").click()
     page.get_by_test_id("list-figure").wait_for()
     assert page.get_by_test_id("list-figure-value").inner_text() == tile_value
-    picture(page, "explain-list-desktop")
     page.context.close()
 
 
@@ -150,4 +148,11 @@ def test_screenshots_of_the_dashboard(browser, live_server, demo, size, viewport
     picture(page, f"dashboard-{size}")
     page.goto(f"{base}/portfolios/projects/?live=1&slipping=1")
     picture(page, f"dashboard-drilldown-{size}")
+    # A figure's explanation, and the list it is made from with the figure and its column.
+    page.goto(f"{base}/portfolios/dashboard/explain/exposure/")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the explanation overflows by {overflow}px"
+    picture(page, f"explain-{size}")
+    page.goto(f"{base}/portfolios/projects/?live=1&sort=-ac&kpi=ac")
+    picture(page, f"explain-list-{size}")
     page.context.close()

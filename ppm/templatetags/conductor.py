@@ -241,3 +241,21 @@ def rollup_figure(rollup, field: str, currency: str = "") -> str:
     if field in _MONEY_FIGURES:
         return money(value, currency)
     return str(value)
+
+
+@register.simple_tag
+def figure_value(value, unit: str, currency: str | None = "") -> str:
+    """A catalogue figure (reporting/kpis.py) as tiles, lists and explanations print it, by
+    its unit: money in its currency, ratios to two places, percentages to one, slip as signed
+    days, "n/a" where it is not defined."""
+    if value is None:
+        return format_html('<span class="muted">{}</span>', "n/a")
+    if unit == "money":
+        return money_exact(value, currency or "")
+    if unit == "ratio":
+        return str(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    if unit == "percent":
+        return percent(value, 1)
+    if unit == "days":
+        return signed_days(value)
+    return str(value)

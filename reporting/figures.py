@@ -88,9 +88,8 @@ def list_figures(projects: QuerySet[Project], kpi: Kpi) -> list[Figure]:
     """The figure over exactly the projects of a list (its filters applied, any order): one
     query, grouped by the portfolios' currency."""
     fields = kpi.measure
-    sums = {f"s_{field}": Sum(f"rollup__{field}") for field in fields}
-    if kpi.aggregate == Aggregate.MAX:
-        sums = {f"s_{field}": Max(f"rollup__{field}") for field in fields}
+    combine = Max if kpi.aggregate == Aggregate.MAX else Sum
+    sums = {f"s_{field}": combine(f"rollup__{field}") for field in fields}
     rows = (
         projects.order_by()
         .values("portfolio__currency")

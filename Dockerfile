@@ -45,4 +45,4 @@ EXPOSE 8000
 # shell, is PID 1 and receives `docker stop`'s SIGTERM.
 ENV WEB_CONCURRENCY=2 \
     GUNICORN_THREADS=4
-CMD ["sh", "-c", "exec gunicorn ppm.wsgi --bind 0.0.0.0:8000 --workers \"$WEB_CONCURRENCY\" --threads \"$GUNICORN_THREADS\" --graceful-timeout 20 --access-logfile -"]
+CMD ["sh", "-c", "exec gunicorn ppm.wsgi --bind 0.0.0.0:8000 --workers \"$WEB_CONCURRENCY\" --threads \"$GUNICORN_THREADS\" --graceful-timeout 20 --no-control-socket --access-logfile -"]

@@ -66,6 +66,17 @@ def test_the_image_runs_threaded_gunicorn_workers():
     assert "command" not in _compose()["services"]["web"]
 
 
+def test_no_gunicorn_opens_the_shared_control_socket():
+    """gunicorn 25.1+ opens a control socket at one path per user ($HOME/.gunicorn): a second
+    instance (two `make run`s, a replica, the tests' own servers) unlinks the first one's, and
+    its stop waits on the socket's thread. Neither the image nor `make run` uses it."""
+    procfile = (ROOT / "Procfile").read_text()
+    web = next(line for line in procfile.splitlines() if line.startswith("web:"))
+
+    assert "--no-control-socket" in web
+    assert "--no-control-socket" in _dockerfile()
+
+
 def test_web_scales_behind_a_proxy_that_publishes_the_only_port():
     services = _compose()["services"]
     proxy = services["proxy"]

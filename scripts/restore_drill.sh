@@ -39,6 +39,9 @@ ORDER BY format('%I.%I', n.nspname, c.relname) \gexec"
 # One read-only transaction exports its snapshot; pg_dump dumps exactly that snapshot and the
 # same transaction counts the rows afterwards.
 coproc SOURCE { "${psql[@]}" -d "$db" 2>&1; }
+# bash unsets SOURCE_PID as soon as the coprocess has exited, which after `\q` may come
+# before we wait for it: keep the pid.
+source_pid="$SOURCE_PID"
 printf '%s\n' "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;" \
   "SELECT pg_export_snapshot();" >&"${SOURCE[1]}"
 IFS= read -r snapshot <&"${SOURCE[0]}"
@@ -54,7 +57,7 @@ while IFS= read -r line <&"${SOURCE[0]}" && [[ "$line" != end-of-counts ]]; do
   printf '%s\n' "$line"
 done >"$work/source.counts"
 printf '%s\n' "COMMIT;" '\q' >&"${SOURCE[1]}"
-wait "$SOURCE_PID"
+wait "$source_pid" 2>/dev/null || true
 
 echo "restore drill: restoring $(du -h "$dump" | cut -f1) into $scratch"
 "${psql[@]}" -d "$db" -c "SET client_min_messages = warning" \

@@ -87,14 +87,14 @@ FROM (
             SELECT v.*,
                    CASE WHEN ac <> 0 THEN ROUND(ev / ac, 4) END AS cpi,
                    CASE WHEN pv <> 0 THEN ROUND(ev / pv, 4) END AS spi,
-                   CASE WHEN ac <> 0 AND ev <> 0 THEN ROUND(bac * ac / ev, 2) END AS eac,
+                   CASE WHEN ac <> 0 AND ev <> 0 THEN ROUND(bac * ac / ev, 2)
+                        WHEN ac > bac THEN ac ELSE bac END AS eac,
                    CASE WHEN bac <> ac THEN ROUND((bac - ev) / (bac - ac), 4) END AS tcpi,
                    CASE WHEN achieved > 0 THEN ROUND(on_time::numeric / achieved, 4) END
                        AS on_time_rate
             FROM (
                 SELECT p.portfolio_id, p.budget_at_completion AS bac,
-                       ROUND(p.budget_at_completion * COALESCE(r.percent_complete, 0) / 100, 2)
-                           AS ev,
+                       ROUND(p.budget_at_completion * r.percent_complete / 100, 2) AS ev,
                        COALESCE(c.pv, 0) AS pv, COALESCE(c.ac, 0) AS ac,
                        m.slip, COALESCE(m.total, 0) AS total,
                        COALESCE(m.slipping, 0) AS slipping,
@@ -124,10 +124,10 @@ FROM (
                 ) c ON c.project_id = p.id
                 LEFT JOIN (
                     SELECT project_id, count(*) AS total,
-                           max(forecast_date - baseline_date)
-                               FILTER (WHERE is_key AND actual_date IS NULL) AS slip,
-                           count(*) FILTER (WHERE actual_date IS NULL
-                                            AND forecast_date > baseline_date) AS slipping,
+                           max(coalesce(actual_date, forecast_date) - baseline_date)
+                               FILTER (WHERE is_key) AS slip,
+                           count(*) FILTER (WHERE is_key AND coalesce(actual_date, forecast_date)
+                                                             > baseline_date) AS slipping,
                            count(*) FILTER (WHERE actual_date IS NOT NULL) AS achieved,
                            count(*) FILTER (WHERE actual_date <= baseline_date) AS on_time
                     FROM projects_milestone

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db.models import Case, F, IntegerField, Max, Q, Sum, When
+from django.db.models.functions import Coalesce
 
 from portfolio.models import HealthPolicy
 from projects import metrics
@@ -38,7 +39,7 @@ def project_evm(*, project: Project, as_of: date) -> metrics.EVM:
     return metrics.EVM(
         bac=bac,
         pv=metrics.planned_value([(m, p) for m, p, _ in lines], at=at),
-        ev=metrics.earned_value(bac, report["percent_complete"] if report else metrics.ZERO),
+        ev=metrics.earned_value(bac, report["percent_complete"] if report else None),
         ac=metrics.actual_cost([(m, a) for m, _, a in lines], at=at),
     )
 
@@ -46,9 +47,10 @@ def project_evm(*, project: Project, as_of: date) -> metrics.EVM:
 def project_health_suggestion(*, project: Project, as_of: date) -> metrics.HealthSuggestion:
     """The rules' RAG for a project on a date, by the PMO's policy (a handful of aggregates)."""
     evm = project_evm(project=project, as_of=as_of)
-    slip = Milestone.objects.filter(
-        project=project, is_key=True, actual_date__isnull=True
-    ).aggregate(slip=Max(F("forecast_date") - F("baseline_date")))["slip"]
+    # Worst slip over the key milestones, open or achieved (metrics.project_slip_days).
+    slip = Milestone.objects.filter(project=project, is_key=True).aggregate(
+        slip=Max(Coalesce("actual_date", "forecast_date") - F("baseline_date"))
+    )["slip"]
     risk = (
         Risk.objects.filter(project=project)
         .exclude(status=RaidStatus.CLOSED)

@@ -68,64 +68,150 @@ def actual_cost(actual_by_month: Iterable[tuple[date, Decimal]], *, at: date) ->
     return sum((amount for month, amount in actual_by_month if month <= cutoff), ZERO)
 
 
-def earned_value(bac: Decimal, percent_complete: Decimal) -> Decimal:
-    """EV = BAC × percent complete / 100."""
+def earned_value(bac: Decimal, percent_complete: Decimal | None) -> Decimal | None:
+    """EV = BAC × percent complete / 100; None (not yet reported) without a report."""
+    if percent_complete is None:
+        return None
     return _money(bac * percent_complete / HUNDRED)
 
 
 @dataclass(frozen=True)
 class EVM:
-    """The earned-value figures of one project (or a sum of projects) at one date."""
+    """The earned-value figures of one project at its status date.
+
+    `ev` is None while the project has no submitted status report: its progress is not yet
+    reported, which is not zero progress, so CV, SV, CPI, SPI and TCPI are not defined either
+    and no rule turns the project red for it.
+    """
+
+    bac: Decimal
+    pv: Decimal
+    ev: Decimal | None
+    ac: Decimal
+
+    @property
+    def reported(self) -> bool:
+        return self.ev is not None
+
+    @property
+    def cv(self) -> Decimal | None:
+        """CV = EV − AC (negative: over budget)."""
+        return None if self.ev is None else self.ev - self.ac
+
+    @property
+    def sv(self) -> Decimal | None:
+        """SV = EV − PV (negative: behind schedule)."""
+        return None if self.ev is None else self.ev - self.pv
+
+    @property
+    def cpi(self) -> Decimal | None:
+        """CPI = EV / AC; not defined while nothing has been spent or nothing reported."""
+        return None if self.ev is None else _ratio(self.ev, self.ac)
+
+    @property
+    def spi(self) -> Decimal | None:
+        """SPI = EV / PV; not defined while nothing was planned to date or nothing reported."""
+        return None if self.ev is None else _ratio(self.ev, self.pv)
+
+    @property
+    def eac_method(self) -> str:
+        """BAC ÷ CPI once CPI is above zero (value earned and money spent), else budget."""
+        if self.ev is not None and self.ev > 0 and self.ac > 0:
+            return EAC_BY_CPI
+        return EAC_BY_BUDGET
+
+    @property
+    def eac(self) -> Decimal:
+        """EAC = BAC / CPI (= BAC × AC / EV) once the project has earned value and spent
+        money; before that (no report, nothing spent, or nothing earned) the budget, or the
+        actual cost where that is already above it: EAC = max(BAC, AC)."""
+        if self.eac_method == EAC_BY_CPI:
+            return _money(self.bac * self.ac / self.ev)
+        return max(self.bac, self.ac)
+
+    @property
+    def etc(self) -> Decimal:
+        """ETC = EAC − AC."""
+        return self.eac - self.ac
+
+    @property
+    def vac(self) -> Decimal:
+        """VAC = BAC − EAC (negative: expected overrun)."""
+        return self.bac - self.eac
+
+    @property
+    def tcpi(self) -> Decimal | None:
+        """TCPI = (BAC − EV) / (BAC − AC): the efficiency needed on the remaining work to finish
+        on budget; not defined once the budget is fully spent (BAC = AC) or before a report."""
+        return None if self.ev is None else _ratio(self.bac - self.ev, self.bac - self.ac)
+
+
+EAC_BY_CPI = "cpi"
+EAC_BY_BUDGET = "budget"
+EAC_METHODS = {
+    EAC_BY_CPI: "BAC ÷ CPI",
+    EAC_BY_BUDGET: "budget (BAC, or AC once above it): no cost efficiency measured yet",
+}
+
+
+@dataclass(frozen=True)
+class EVMTotals:
+    """Earned-value figures summed over projects (a portfolio, a selection, a list).
+
+    Money is summed; EAC is the sum of the projects' EACs (one EAC per level); the ratios
+    are recomputed from sums over the projects whose progress is reported (`pv_reported`,
+    `ac_reported`), so a project without a report neither earns nor dilutes CPI and SPI.
+    """
 
     bac: Decimal
     pv: Decimal
     ev: Decimal
     ac: Decimal
+    eac: Decimal
+    pv_reported: Decimal
+    ac_reported: Decimal
 
     @property
     def cv(self) -> Decimal:
-        """CV = EV − AC (negative: over budget)."""
-        return self.ev - self.ac
+        return self.ev - self.ac_reported
 
     @property
     def sv(self) -> Decimal:
-        """SV = EV − PV (negative: behind schedule)."""
-        return self.ev - self.pv
+        return self.ev - self.pv_reported
 
     @property
     def cpi(self) -> Decimal | None:
-        """CPI = EV / AC; not defined while nothing has been spent."""
-        return _ratio(self.ev, self.ac)
+        return _ratio(self.ev, self.ac_reported)
 
     @property
     def spi(self) -> Decimal | None:
-        """SPI = EV / PV; not defined while nothing was planned to date."""
-        return _ratio(self.ev, self.pv)
+        return _ratio(self.ev, self.pv_reported)
 
     @property
-    def eac(self) -> Decimal | None:
-        """EAC = BAC / CPI (= BAC × AC / EV); not defined when CPI is not defined or zero."""
-        if self.ac == 0 or self.ev == 0:
-            return None
-        return _money(self.bac * self.ac / self.ev)
+    def etc(self) -> Decimal:
+        return self.eac - self.ac
 
     @property
-    def etc(self) -> Decimal | None:
-        """ETC = EAC − AC."""
-        eac = self.eac
-        return None if eac is None else eac - self.ac
+    def vac(self) -> Decimal:
+        return self.bac - self.eac
 
-    @property
-    def vac(self) -> Decimal | None:
-        """VAC = BAC − EAC (negative: expected overrun)."""
-        eac = self.eac
-        return None if eac is None else self.bac - eac
+    @classmethod
+    def of(cls, projects: Iterable[EVM]) -> EVMTotals:
+        rows = list(projects)
+        reported = [e for e in rows if e.ev is not None]
+        return cls(
+            bac=sum((e.bac for e in rows), ZERO),
+            pv=sum((e.pv for e in rows), ZERO),
+            ev=sum((e.ev for e in reported), ZERO),
+            ac=sum((e.ac for e in rows), ZERO),
+            eac=sum((e.eac for e in rows), ZERO),
+            pv_reported=sum((e.pv for e in reported), ZERO),
+            ac_reported=sum((e.ac for e in reported), ZERO),
+        )
 
-    @property
-    def tcpi(self) -> Decimal | None:
-        """TCPI = (BAC − EV) / (BAC − AC): the efficiency needed on the remaining work to finish
-        on budget; not defined once the budget is fully spent (BAC = AC)."""
-        return _ratio(self.bac - self.ev, self.bac - self.ac)
+
+# The rollup fields an EVMTotals is summed from (ProjectRollup and PortfolioRollup alike).
+EVM_TOTALS = ("bac", "pv", "ev", "ac", "eac", "pv_reported", "ac_reported")
 
 
 # --- Schedule -----------------------------------------------------------------------------
@@ -135,6 +221,21 @@ def report_due_period_end(today: date) -> date:
     """The period end of the status report every in-flight project should have submitted by
     `today`: reports are monthly, so last month's (its last day)."""
     return today.replace(day=1) - timedelta(days=1)
+
+
+def first_report_period_end(start: date) -> date:
+    """The end of a project's first reporting period: the last day of its start month."""
+    return start.replace(day=calendar.monthrange(start.year, start.month)[1])
+
+
+def status_overdue(*, last_report: date | None, start: date, today: date) -> bool:
+    """A status report is overdue once the first reporting period after the project's start
+    has ended and the latest submitted report ends before the period now due: a project
+    approved but not yet started, or in its first month, is not overdue."""
+    due = report_due_period_end(today)
+    if first_report_period_end(start) > due:
+        return False
+    return last_report is None or last_report < due
 
 
 def milestone_slip_days(*, baseline: date, forecast: date, actual: date | None = None) -> int:
@@ -150,18 +251,25 @@ class MilestoneDates:
     is_key: bool = True
 
 
-def project_slip_days(milestones: Iterable[MilestoneDates]) -> int | None:
-    """The largest slip among open (not yet achieved) key milestones; None when there are none.
-
-    Ahead-of-plan milestones count as their negative slip, so a project whose open key
-    milestones are all early reports the least-early one.
-    """
-    slips = [
-        milestone_slip_days(baseline=m.baseline, forecast=m.forecast)
+def _key_slips(milestones: Iterable[MilestoneDates]) -> list[int]:
+    return [
+        milestone_slip_days(baseline=m.baseline, forecast=m.forecast, actual=m.actual)
         for m in milestones
-        if m.is_key and m.actual is None
+        if m.is_key
     ]
-    return max(slips) if slips else None
+
+
+def project_slip_days(milestones: Iterable[MilestoneDates]) -> int | None:
+    """Worst slip: the largest slip among the key milestones, open (forecast − baseline) or
+    achieved (actual − baseline), so a key milestone met late keeps counting; None when the
+    project has no key milestone. Early milestones count as their negative slip."""
+    return max(_key_slips(milestones), default=None)
+
+
+def slipped_milestones(milestones: Iterable[MilestoneDates]) -> int:
+    """Slipped key milestones: the same milestones as the worst slip, counted where the slip
+    is above zero (forecast after baseline, or achieved after it)."""
+    return sum(1 for slip in _key_slips(milestones) if slip > 0)
 
 
 def on_time_rate(milestones: Iterable[MilestoneDates]) -> Decimal | None:

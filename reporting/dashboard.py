@@ -35,7 +35,7 @@ from portfolio.capacity import add_months, monthly_capacity
 from portfolio.models import Portfolio, PortfolioBudget, Resource
 from portfolio.selectors import current_fiscal_year
 from ppm.access import scope
-from projects.metrics import EVM, report_due_period_end
+from projects.metrics import EVM_TOTALS, EVMTotals, report_due_period_end
 from projects.models import Milestone, RollupState
 from projects.models.schedule import OPEN_AND_SLIPPING, slip_days
 from projects.selectors import IN_FLIGHT_STATES, RAGS
@@ -118,7 +118,7 @@ class Money:
     recomputed from the sums: a portfolio's CPI is ΣEV / ΣAC, never an average of CPIs)."""
 
     currency: str
-    evm: EVM
+    evm: EVMTotals
     envelope: Decimal | None
     fiscal_year: int
     year_plan: Decimal  # planned spend in the fiscal year, from the cost plans
@@ -243,11 +243,11 @@ def _money(selection: Selection, year: int, year_plan: dict[int, Decimal]) -> li
         figures.append(
             Money(
                 currency=currency,
-                evm=EVM(
-                    bac=sum((r.bac for r in rollups), ZERO),
-                    pv=sum((r.pv for r in rollups), ZERO),
-                    ev=sum((r.ev for r in rollups), ZERO),
-                    ac=sum((r.ac for r in rollups), ZERO),
+                evm=EVMTotals(
+                    **{
+                        name: sum((getattr(r, name) or ZERO for r in rollups), ZERO)
+                        for name in EVM_TOTALS
+                    }
                 ),
                 envelope=None if None in envelopes else sum(envelopes, ZERO),
                 fiscal_year=year,

@@ -26,7 +26,10 @@ from reporting.kpis import IN_FLIGHT
 # source table once (GROUP BY project), joined to the targets.
 _UPSERT = """
 WITH targets AS (
-    SELECT p.id, p.portfolio_id, p.state, p.budget_at_completion AS bac
+    SELECT p.id, p.portfolio_id, p.state, p.budget_at_completion AS bac,
+           -- The end of the first reporting period: the last day of the start month.
+           (date_trunc('month', p.baseline_start) + interval '1 month - 1 day')::date
+               AS first_report_due
     FROM projects_project p
     WHERE %(all)s OR p.id = ANY(%(ids)s::bigint[])
 ),
@@ -59,10 +62,12 @@ cost AS (
 ms AS (
     SELECT m.project_id,
            COUNT(*) AS total,
-           MAX(m.forecast_date - m.baseline_date)
-               FILTER (WHERE m.is_key AND m.actual_date IS NULL) AS slip,
-           COUNT(*) FILTER (WHERE m.actual_date IS NULL
-                            AND m.forecast_date > m.baseline_date) AS slipping,
+           -- Key milestones, open or achieved: slip = (actual, else forecast) − baseline.
+           MAX(COALESCE(m.actual_date, m.forecast_date) - m.baseline_date)
+               FILTER (WHERE m.is_key) AS slip,
+           COUNT(*) FILTER (WHERE m.is_key
+                            AND COALESCE(m.actual_date, m.forecast_date) > m.baseline_date)
+               AS slipping,
            COUNT(*) FILTER (WHERE m.actual_date IS NOT NULL) AS achieved,
            COUNT(*) FILTER (WHERE m.actual_date <= m.baseline_date) AS on_time
     FROM projects_milestone m JOIN targets t ON t.id = m.project_id
@@ -100,10 +105,11 @@ score AS (
     GROUP BY ps.project_id
 ),
 base AS (
-    SELECT t.id, t.portfolio_id, t.state, t.bac,
+    SELECT t.id, t.portfolio_id, t.state, t.bac, t.first_report_due,
            COALESCE(cost.pv, 0) AS pv, COALESCE(cost.ac, 0) AS ac,
-           COALESCE(report.percent_complete, 0) AS pct,
-           ROUND(t.bac * COALESCE(report.percent_complete, 0) / 100, 2) AS ev,
+           -- No report yet: progress not yet reported (NULL), not zero.
+           report.percent_complete AS pct,
+           ROUND(t.bac * report.percent_complete / 100, 2) AS ev,
            COALESCE(report.overall_rag, '') AS reported_rag, report.period_end,
            ms.slip, COALESCE(ms.total, 0) AS total, COALESCE(ms.slipping, 0) AS slipping,
            COALESCE(ms.achieved, 0) AS achieved, COALESCE(ms.on_time, 0) AS on_time,
@@ -124,7 +130,9 @@ evm AS (
     SELECT base.*,
            CASE WHEN ac = 0 THEN NULL ELSE ROUND(ev / ac, 4) END AS cpi,
            CASE WHEN pv = 0 THEN NULL ELSE ROUND(ev / pv, 4) END AS spi,
-           CASE WHEN ac = 0 OR ev = 0 THEN NULL ELSE ROUND(bac * ac / ev, 2) END AS eac,
+           -- BAC ÷ CPI once CPI is above 0; before that the budget, or AC above it.
+           CASE WHEN ac > 0 AND ev > 0 THEN ROUND(bac * ac / ev, 2)
+                ELSE GREATEST(bac, ac) END AS eac,
            CASE WHEN bac = ac THEN NULL ELSE ROUND((bac - ev) / (bac - ac), 4) END AS tcpi,
            CASE WHEN achieved = 0 THEN NULL
                 ELSE ROUND(on_time::numeric / achieved, 4) END AS on_time_rate
@@ -149,7 +157,7 @@ INSERT INTO projects_projectrollup (
     percent_complete, slip_days, milestones_total, milestones_slipping, milestones_achieved,
     milestones_on_time, on_time_rate, open_risks, high_risks, exposure, emv,
     pending_scope_changes, priority_score, schedule_rag, cost_rag, scope_rag, risk_rag,
-    health_rag, reported_rag, last_report_period_end, computed_at
+    health_rag, reported_rag, last_report_period_end, first_report_due, computed_at
 )
 SELECT id, portfolio_id, %(as_of)s, state, bac, pv, ev, ac, ev - ac, ev - pv, eac, eac - ac,
        bac - eac, cpi, spi, tcpi, pct, slip, total, slipping, achieved, on_time, on_time_rate,
@@ -159,7 +167,7 @@ SELECT id, portfolio_id, %(as_of)s, state, bac, pv, ev, ac, ev - ac, ev - pv, ea
        (ARRAY['green','amber','red'])[scope_n + 1],
        (ARRAY['green','amber','red'])[risk_n + 1],
        (ARRAY['green','amber','red'])[GREATEST(schedule_n, cost_n, risk_n, scope_n) + 1],
-       reported_rag, period_end, %(now)s
+       reported_rag, period_end, first_report_due, %(now)s
 FROM rag
 ON CONFLICT (project_id) DO UPDATE SET
     portfolio_id = EXCLUDED.portfolio_id, as_of = EXCLUDED.as_of, state = EXCLUDED.state,
@@ -179,6 +187,7 @@ ON CONFLICT (project_id) DO UPDATE SET
     scope_rag = EXCLUDED.scope_rag, risk_rag = EXCLUDED.risk_rag,
     health_rag = EXCLUDED.health_rag, reported_rag = EXCLUDED.reported_rag,
     last_report_period_end = EXCLUDED.last_report_period_end,
+    first_report_due = EXCLUDED.first_report_due,
     computed_at = EXCLUDED.computed_at
 """
 
@@ -200,6 +209,11 @@ sums AS (
            COALESCE(SUM(r.pv) FILTER (WHERE live), 0) AS pv,
            COALESCE(SUM(r.ev) FILTER (WHERE live), 0) AS ev,
            COALESCE(SUM(r.ac) FILTER (WHERE live), 0) AS ac,
+           -- One EAC per level: the sum of the projects' EACs.
+           COALESCE(SUM(r.eac) FILTER (WHERE live), 0) AS eac,
+           -- CPI and SPI over the projects whose progress is reported (EV measured).
+           COALESCE(SUM(r.pv) FILTER (WHERE live AND r.ev IS NOT NULL), 0) AS pv_reported,
+           COALESCE(SUM(r.ac) FILTER (WHERE live AND r.ev IS NOT NULL), 0) AS ac_reported,
            COALESCE(SUM(r.milestones_slipping) FILTER (WHERE live), 0) AS slipping,
            COALESCE(SUM(r.milestones_achieved) FILTER (WHERE live), 0) AS achieved,
            COALESCE(SUM(r.milestones_on_time) FILTER (WHERE live), 0) AS on_time,
@@ -228,8 +242,9 @@ sums AS (
                'spi_below_one', COUNT(*) FILTER (WHERE live AND r.spi < 1),
                'overrunning', COUNT(*) FILTER (WHERE live AND r.vac < 0),
                'no_current_report', COUNT(*) FILTER (
-                   WHERE live AND (r.last_report_period_end IS NULL
-                                   OR r.last_report_period_end < %(report_due)s)),
+                   WHERE live AND r.first_report_due <= %(report_due)s
+                         AND (r.last_report_period_end IS NULL
+                              OR r.last_report_period_end < %(report_due)s)),
                'unscored', COUNT(*) FILTER (WHERE live AND r.priority_score IS NULL)
            ) AS counts
     FROM (SELECT *, {in_flight} AS live FROM projects_projectrollup) r
@@ -237,15 +252,15 @@ sums AS (
     GROUP BY r.portfolio_id
 )
 INSERT INTO portfolio_portfoliorollup (
-    portfolio_id, as_of, projects, in_flight, bac, pv, ev, ac, eac, cpi, spi,
-    milestones_slipping, milestones_achieved, milestones_on_time, open_risks, high_risks,
+    portfolio_id, as_of, projects, in_flight, bac, pv, ev, ac, eac, pv_reported, ac_reported,
+    cpi, spi, milestones_slipping, milestones_achieved, milestones_on_time, open_risks, high_risks,
     exposure, emv, health_green, health_amber, health_red, reported_green, reported_amber,
     reported_red, reported_none, counts, computed_at
 )
-SELECT portfolio_id, %(as_of)s, projects, in_flight, bac, pv, ev, ac,
-       CASE WHEN ac = 0 OR ev = 0 THEN NULL ELSE ROUND(bac * ac / ev, 2) END,
-       CASE WHEN ac = 0 THEN NULL ELSE ROUND(ev / ac, 4) END,
-       CASE WHEN pv = 0 THEN NULL ELSE ROUND(ev / pv, 4) END,
+SELECT portfolio_id, %(as_of)s, projects, in_flight, bac, pv, ev, ac, eac, pv_reported,
+       ac_reported,
+       CASE WHEN ac_reported = 0 THEN NULL ELSE ROUND(ev / ac_reported, 4) END,
+       CASE WHEN pv_reported = 0 THEN NULL ELSE ROUND(ev / pv_reported, 4) END,
        slipping, achieved, on_time, open_risks, high_risks, exposure, emv, health_green,
        health_amber, health_red, reported_green, reported_amber, reported_red, reported_none,
        counts, %(now)s
@@ -253,7 +268,8 @@ FROM sums
 ON CONFLICT (portfolio_id) DO UPDATE SET
     as_of = EXCLUDED.as_of, projects = EXCLUDED.projects, in_flight = EXCLUDED.in_flight,
     bac = EXCLUDED.bac, pv = EXCLUDED.pv, ev = EXCLUDED.ev, ac = EXCLUDED.ac,
-    eac = EXCLUDED.eac, cpi = EXCLUDED.cpi, spi = EXCLUDED.spi,
+    eac = EXCLUDED.eac, pv_reported = EXCLUDED.pv_reported,
+    ac_reported = EXCLUDED.ac_reported, cpi = EXCLUDED.cpi, spi = EXCLUDED.spi,
     milestones_slipping = EXCLUDED.milestones_slipping,
     milestones_achieved = EXCLUDED.milestones_achieved,
     milestones_on_time = EXCLUDED.milestones_on_time, open_risks = EXCLUDED.open_risks,

@@ -27,12 +27,14 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("ev", "EV"),
     ("ac", "AC"),
     ("eac", "EAC"),
+    ("etc", "ETC"),
     ("vac", "VAC"),
     ("cpi", "CPI"),
     ("spi", "SPI"),
+    ("tcpi", "TCPI"),
     ("status_date", "Status date"),
-    ("slip_days", "Slip (days)"),
-    ("milestones_slipping", "Slipping milestones"),
+    ("slip_days", "Worst key slip (days)"),
+    ("milestones_slipping", "Slipped key milestones"),
     ("milestones_achieved", "Milestones achieved"),
     ("milestones_on_time", "Achieved on time"),
     ("exposure", "Risk exposure"),
@@ -43,7 +45,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 # Figures read from the project's rollup, by column key (None where it has no rollup yet).
 _ROLLUP = {
-    "pv", "ev", "ac", "eac", "vac", "cpi", "spi", "slip_days", "milestones_slipping",
+    "pv", "ev", "ac", "eac", "etc", "vac", "cpi", "spi", "tcpi", "slip_days",
+    "milestones_slipping",
     "milestones_achieved", "milestones_on_time", "exposure", "high_risks",
 }  # fmt: skip
 

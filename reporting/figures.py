@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.http import QueryDict
 
 from portfolio.models import HealthPolicy
-from projects.metrics import EVM
+from projects.metrics import EVM_TOTALS, EVMTotals
 from projects.models import Project
 from reporting.dashboard import Dashboard, portfolio_rollup
 from reporting.kpis import Aggregate, Kpi, Unit
@@ -28,7 +28,10 @@ FIELD_LABELS = {
     "pv": "PV",
     "ev": "EV",
     "ac": "AC",
-    "milestones_slipping": "Slipping milestones",
+    "eac": "EAC",
+    "pv_reported": "PV of the projects with a report",
+    "ac_reported": "AC of the projects with a report",
+    "milestones_slipping": "Slipped key milestones",
     "milestones_on_time": "Achieved on time",
     "milestones_achieved": "Achieved",
     "slip_days": "Worst key slip (days)",
@@ -37,7 +40,17 @@ FIELD_LABELS = {
     "high_risks": "Open high risks",
     "emv": "Expected monetary value",
 }
-MONEY_FIELDS = {"bac", "pv", "ev", "ac", "emv"}
+MONEY_FIELDS = {"bac", "pv", "ev", "ac", "eac", "pv_reported", "ac_reported", "emv"}
+# How a list sums each EVMTotals field: the reported ones over the rows with EV measured.
+_REPORTED = Q(rollup__ev__isnull=False)
+_EVM_SUMS = {
+    f"s_{name}": (
+        Sum(f"rollup__{name.removesuffix('_reported')}", filter=_REPORTED)
+        if name.endswith("_reported")
+        else Sum(f"rollup__{name}")
+    )
+    for name in EVM_TOTALS
+}
 POLICY_LABELS = {
     "cpi_amber": "CPI amber below",
     "cpi_red": "CPI red below",
@@ -89,7 +102,10 @@ def list_figures(projects: QuerySet[Project], kpi: Kpi) -> list[Figure]:
     query, grouped by the portfolios' currency."""
     fields = kpi.measure
     combine = Max if kpi.aggregate == Aggregate.MAX else Sum
-    sums = {f"s_{field}": combine(f"rollup__{field}") for field in fields}
+    if kpi.unit in (Unit.MONEY, Unit.RATIO):
+        sums = _EVM_SUMS
+    else:
+        sums = {f"s_{field}": combine(f"rollup__{field}") for field in fields}
     rows = (
         projects.order_by()
         .values("portfolio__currency")
@@ -100,7 +116,7 @@ def list_figures(projects: QuerySet[Project], kpi: Kpi) -> list[Figure]:
     if kpi.unit in (Unit.MONEY, Unit.RATIO):
         figures = []
         for currency, row in by_currency.items():
-            evm = EVM(**{f: row.get(f"s_{f}") or ZERO for f in ("bac", "pv", "ev", "ac")})
+            evm = EVMTotals(**{f: row[f"s_{f}"] or ZERO for f in EVM_TOTALS})
             figures.append(Figure(currency, getattr(evm, kpi.key)))
         return figures
     rows = list(by_currency.values())

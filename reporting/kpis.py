@@ -133,6 +133,10 @@ CATALOGUE: tuple[Kpi, ...] = (
             "Σ EV: each project's BAC × the percent complete of its latest submitted status "
             "report up to the status date."
         ),
+        note=(
+            "A project with no submitted report has no EV (not yet reported, not zero): it "
+            "adds nothing here and is left out of CPI and SPI."
+        ),
         aggregate=Aggregate.SUM,
         direction=Direction.HIGHER_IS_BETTER,
         measure=("ev",),
@@ -156,49 +160,60 @@ CATALOGUE: tuple[Kpi, ...] = (
         label="Estimate at completion",
         unit=Unit.MONEY,
         formula=(
-            "ΣBAC × ΣAC ÷ ΣEV: the budget at completion at the cost efficiency shown so far "
-            "(ΣBAC ÷ CPI), over the projects in the list."
+            "Σ project EAC. A project's EAC is BAC ÷ CPI (= BAC × AC ÷ EV) once it has "
+            "earned value and spent money; before that its budget, or its actual cost where "
+            "that is already above the budget."
         ),
-        aggregate=Aggregate.RATIO,
+        aggregate=Aggregate.SUM,
         direction=Direction.LOWER_IS_BETTER,
-        measure=("bac", "ev", "ac"),
+        measure=("eac",),
         drill="live=1&sort=vac",
-        inputs=("bac", "ev", "ac"),
-        note="Not defined until value is earned and money spent (ΣEV and ΣAC above 0).",
+        inputs=("bac", "eac"),
+        note=(
+            "The PMs' own cost forecasts (cost grid) are a different figure, shown as "
+            '"Forecast (bottom-up)".'
+        ),
     ),
     Kpi(
         key="cpi",
         label="CPI",
         unit=Unit.RATIO,
-        formula="ΣEV ÷ ΣAC over the projects in the list (never an average of CPIs).",
+        formula=(
+            "ΣEV ÷ ΣAC over the projects in the list that have a submitted status report "
+            "(never an average of CPIs)."
+        ),
         aggregate=Aggregate.RATIO,
         direction=Direction.HIGHER_IS_BETTER,
         measure=("ev", "ac"),
         drill="live=1&sort=cpi",
         thresholds=("cpi_amber", "cpi_red"),
-        inputs=("ev", "ac"),
-        note="Not defined while nothing has been spent (ΣAC = 0).",
+        inputs=("ev", "ac_reported"),
+        note="Not defined while those projects have spent nothing (ΣAC = 0).",
     ),
     Kpi(
         key="spi",
         label="SPI",
         unit=Unit.RATIO,
-        formula="ΣEV ÷ ΣPV over the projects in the list (never an average of SPIs).",
+        formula=(
+            "ΣEV ÷ ΣPV over the projects in the list that have a submitted status report "
+            "(never an average of SPIs)."
+        ),
         aggregate=Aggregate.RATIO,
         direction=Direction.HIGHER_IS_BETTER,
         measure=("ev", "pv"),
         drill="live=1&sort=spi",
         thresholds=("spi_amber", "spi_red"),
-        inputs=("ev", "pv"),
-        note="Not defined while nothing is planned to date (ΣPV = 0).",
+        inputs=("ev", "pv_reported"),
+        note="Not defined while those projects have nothing planned to date (ΣPV = 0).",
     ),
     Kpi(
         key="slipping",
-        label="Slipping milestones",
+        label="Slipped key milestones",
         unit=Unit.COUNT,
         formula=(
-            "Open milestones (not yet achieved) whose forecast date is after their baseline "
-            "date, key or not, counted."
+            "Key milestones whose slip is above zero, counted: open ones forecast after their "
+            "baseline date and achieved ones met after it (actual − baseline). The same "
+            "milestones as the worst slip."
         ),
         aggregate=Aggregate.SUM,
         direction=Direction.LOWER_IS_BETTER,
@@ -223,11 +238,11 @@ CATALOGUE: tuple[Kpi, ...] = (
     ),
     Kpi(
         key="worst_slip",
-        label="Worst slip",
+        label="Worst key-milestone slip",
         unit=Unit.DAYS,
         formula=(
-            "The largest forecast − baseline, in days, among the open key milestones of the "
-            "projects in the list."
+            "The largest slip, in days, among the key milestones of the projects in the list: "
+            "forecast − baseline for an open one, actual − baseline for an achieved one."
         ),
         aggregate=Aggregate.MAX,
         direction=Direction.LOWER_IS_BETTER,
@@ -268,7 +283,8 @@ CATALOGUE: tuple[Kpi, ...] = (
         unit=Unit.COUNT,
         formula=(
             "Projects whose latest submitted status report ends before the last day of last "
-            "month (or that have none), counted."
+            "month (or that have none), counted, once their first reporting period (the "
+            "month they start in) has ended: a project not yet started is not overdue."
         ),
         aggregate=Aggregate.COUNT,
         direction=Direction.LOWER_IS_BETTER,
@@ -297,7 +313,9 @@ def catalogue_markdown() -> str:
         "Money is summed per currency and never converted. Ratios are recomputed from sums",
         "(a portfolio's CPI is ΣEV ÷ ΣAC, never an average of project CPIs). Each project's",
         "PV, EV and AC are measured at its status date: the period end of its latest submitted",
-        "status report, or the day of the recompute when it has none.",
+        "status report, or the day of the recompute when it has none. A project without a",
+        "submitted report is *not yet reported*: it has no EV, CPI, SPI or TCPI (not zero), no",
+        "rule turns it red for that, and the ratios above leave it out.",
         "",
         "| Key | Figure | Unit | Formula | Made from its list as | Direction | PMO thresholds |",
         "|---|---|---|---|---|---|---|",

@@ -42,17 +42,19 @@ class ProjectRollup(models.Model):
     state = models.CharField(max_length=10, default="", help_text="The project's lifecycle state.")
     bac = _money()
     pv = _money()
-    ev = _money()
+    # EV and what is made from it are NULL while the project has no submitted status report:
+    # progress not yet reported is not zero progress (projects.metrics.EVM).
+    ev = _money(null=True)
     ac = _money()
-    cv = _money()
-    sv = _money()
+    cv = _money(null=True)
+    sv = _money(null=True)
     eac = _money(null=True)
     etc = _money(null=True)
     vac = _money(null=True)
     cpi = _ratio()
     spi = _ratio()
     tcpi = _ratio()
-    percent_complete = models.DecimalField(max_digits=5, decimal_places=2)
+    percent_complete = models.DecimalField(max_digits=5, decimal_places=2, null=True)
     slip_days = models.IntegerField(null=True)
     milestones_total = models.IntegerField()
     milestones_slipping = models.IntegerField()
@@ -77,6 +79,11 @@ class ProjectRollup(models.Model):
     health_rag = models.CharField(max_length=5)
     reported_rag = models.CharField(max_length=5, blank=True)
     last_report_period_end = models.DateField(null=True)
+    first_report_due = models.DateField(
+        null=True,
+        help_text="End of the first reporting period (the start month's last day): no report "
+        "is overdue before it.",
+    )
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -116,7 +123,7 @@ class ProjectRollupSnapshot(models.Model):
     state = models.CharField(max_length=10)
     bac = _money()
     pv = _money()
-    ev = _money()
+    ev = _money(null=True)
     ac = _money()
     eac = _money(null=True)
     cpi = _ratio()
@@ -157,6 +164,9 @@ class PortfolioRollup(models.Model):
     ev = models.DecimalField(max_digits=18, decimal_places=2)
     ac = models.DecimalField(max_digits=18, decimal_places=2)
     eac = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    # PV and AC of the projects whose progress is reported: CPI and SPI's denominators.
+    pv_reported = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    ac_reported = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     cpi = models.DecimalField(max_digits=12, decimal_places=4, null=True)
     spi = models.DecimalField(max_digits=12, decimal_places=4, null=True)
     milestones_slipping = models.IntegerField()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -82,6 +83,9 @@ class PortfolioSummary:
     high_risk_count: int
     high_risk_score: int  # the PMO's threshold high_risk_count was counted at
     rag_counts: dict[str, int] = field(default_factory=dict)
+    # When the rollup engine last computed this portfolio's figures (the project table's
+    # EVM, slip and health); None before its first recompute.
+    computed_at: datetime | None = None
 
     @property
     def envelope_share(self) -> Decimal | None:
@@ -141,6 +145,7 @@ def _annotated_portfolios(user: AbstractBaseUser, fiscal_year: int) -> QuerySet[
                 )
             ),
             high_risk_score=high_risk_score(),
+            figures_computed_at=F("rollup__computed_at"),
             **per_state,
         )
         .order_by("name", "pk")
@@ -194,6 +199,7 @@ def portfolio_summaries(
                 high_risk_count=p.high_risk_count,
                 high_risk_score=p.high_risk_score,
                 rag_counts=rags.get(p.pk, {}),
+                computed_at=p.figures_computed_at,
             )
         )
     return summaries

@@ -66,7 +66,7 @@ def test_a_director_reads_the_charts_and_drills_from_a_tile_to_its_projects(
     listed = int(re.search(r"\d+", page.get_by_test_id("project-count").inner_text()).group())
     assert listed == promised
     assert (
-        "With a milestone forecast after its baseline"
+        "With a slipped key milestone (open or achieved late)"
         in page.get_by_test_id("drill-downs").inner_text()
     )
 

@@ -231,10 +231,10 @@ class ProjectListParams:
         ]
         flags = (
             ("live", self.live, "In flight (approved, active, on hold)"),
-            ("slipping", self.slipping, "With a milestone forecast after its baseline"),
+            ("slipping", self.slipping, "With a slipped key milestone (open or achieved late)"),
             ("high_risk", self.high_risk, "With an open high risk"),
             ("overrun", self.overrun, "Forecast to overrun (VAC below 0)"),
-            ("no_report", self.no_report, "No status report for last month"),
+            ("no_report", self.no_report, "Status overdue: no report for last month"),
         )
         chosen += [DrillFilter(param, "1", label) for param, on, label in flags if on]
         if self.cpi_below is not None:
@@ -328,8 +328,10 @@ def filtered_projects(*, projects: QuerySet[Project], params: ProjectListParams)
                 output_field=DateField(),
             )
         ).filter(
+            # Not before the first reporting period after the start has ended.
+            Q(rollup__first_report_due__lte=F("report_due")),
             Q(rollup__last_report_period_end__isnull=True)
-            | Q(rollup__last_report_period_end__lt=F("report_due"))
+            | Q(rollup__last_report_period_end__lt=F("report_due")),
         )
     if params.cpi_below is not None:
         qs = qs.filter(rollup__cpi__lt=params.cpi_below)
@@ -372,7 +374,7 @@ def project_for_page(*, pk: int) -> Project:
     open_issues = Issue.objects.filter(project=OuterRef("pk")).exclude(status=RaidStatus.CLOSED)
     open_risks = Risk.objects.filter(project=OuterRef("pk")).exclude(status=RaidStatus.CLOSED)
     return (
-        Project.objects.select_related("portfolio", "program", "manager", "sponsor")
+        Project.objects.select_related("portfolio", "program", "manager", "sponsor", "rollup")
         .annotate(
             open_issue_count=SubqueryCount(open_issues.order_by().values("pk")),
             open_risk_count=SubqueryCount(open_risks.order_by().values("pk")),
@@ -428,7 +430,9 @@ class ProjectOverview:
 
     @property
     def slipping_count(self) -> int:
-        return sum(1 for m in self.milestones if m.slipping and not m.achieved)
+        """Slipped key milestones, open or achieved late: the figure the lists, the dashboard
+        and the rollup count (projects.metrics.slipped_milestones)."""
+        return sum(1 for m in self.milestones if m.slipping and m.milestone.is_key)
 
 
 def _cost_summary(project: Project) -> CostSummary:

@@ -47,9 +47,10 @@ def test_ratios_without_a_denominator_are_not_defined_rather_than_zero():
     nothing_spent = EVM(bac=D("1000"), pv=D("0"), ev=D("0"), ac=D("0"))
     assert nothing_spent.cpi is None
     assert nothing_spent.spi is None
-    assert nothing_spent.eac is None
-    assert nothing_spent.etc is None
-    assert nothing_spent.vac is None
+    # No cost efficiency yet: the estimate at completion is the budget.
+    assert (nothing_spent.eac, nothing_spent.eac_method) == (D("1000"), metrics.EAC_BY_BUDGET)
+    assert nothing_spent.etc == D("1000")
+    assert nothing_spent.vac == 0
     assert nothing_spent.tcpi == D("1.0000")
 
     budget_gone = EVM(bac=D("1000"), pv=D("1000"), ev=D("800"), ac=D("1000"))
@@ -88,15 +89,55 @@ def test_milestone_slip_uses_the_actual_date_once_achieved():
     )
 
 
-def test_project_slip_is_the_worst_open_key_milestone():
+def test_project_slip_is_the_worst_key_milestone_open_or_achieved_late():
     milestones = [
-        MilestoneDates(date(2026, 1, 1), date(2026, 1, 31), actual=date(2026, 2, 20)),  # done
-        MilestoneDates(date(2026, 5, 1), date(2026, 5, 11)),
-        MilestoneDates(date(2026, 6, 1), date(2026, 6, 4)),
-        MilestoneDates(date(2026, 7, 1), date(2026, 9, 1), is_key=False),
+        MilestoneDates(date(2026, 1, 1), date(2026, 1, 31), actual=date(2026, 2, 20)),  # +50
+        MilestoneDates(date(2026, 5, 1), date(2026, 5, 11)),  # open, +10
+        MilestoneDates(date(2026, 6, 1), date(2026, 6, 4)),  # open, +3
+        MilestoneDates(date(2026, 3, 1), date(2026, 3, 9), actual=date(2026, 2, 27)),  # early
+        MilestoneDates(date(2026, 7, 1), date(2026, 9, 1), is_key=False),  # not key
     ]
-    assert metrics.project_slip_days(milestones) == 10
+    assert metrics.project_slip_days(milestones) == 50
+    # The same milestones, counted where they slipped: the late one achieved and two open.
+    assert metrics.slipped_milestones(milestones) == 3
     assert metrics.project_slip_days([]) is None
+    assert metrics.slipped_milestones([]) == 0
+
+
+def test_not_yet_reported_is_not_zero_progress():
+    silent = EVM(bac=D("1000"), pv=D("400"), ev=metrics.earned_value(D("1000"), None), ac=D("300"))
+    assert silent.ev is None and not silent.reported
+    assert (silent.cv, silent.sv, silent.cpi, silent.spi, silent.tcpi) == (None,) * 5
+    assert silent.eac == D("1000")
+    assert EVM(bac=D("1000"), pv=D("0"), ev=None, ac=D("1300")).eac == D("1300")
+    health = metrics.suggest_health(
+        cpi=silent.cpi, spi=silent.spi, slip_days=None, max_open_risk_score=None,
+        pending_scope_changes=0,
+    )  # fmt: skip
+    assert health.overall == metrics.GREEN
+
+
+def test_totals_sum_project_eacs_and_take_ratios_over_reported_projects():
+    reported = EVM(bac=D("1000"), pv=D("500"), ev=D("400"), ac=D("500"))
+    silent = EVM(bac=D("2000"), pv=D("800"), ev=None, ac=D("900"))
+    totals = metrics.EVMTotals.of([reported, silent])
+    assert totals.eac == reported.eac + silent.eac == D("1250.00") + D("2000")
+    assert (totals.bac, totals.ac, totals.ev) == (D("3000"), D("1400"), D("400"))
+    assert totals.cpi == D("0.8000") and totals.spi == D("0.8000")
+    assert totals.vac == D("-250.00")
+
+
+def test_status_is_overdue_only_after_the_first_reporting_period_has_ended():
+    today = date(2026, 12, 2)  # November's report is due
+    assert not metrics.status_overdue(last_report=None, start=date(2027, 1, 4), today=today)
+    assert not metrics.status_overdue(last_report=None, start=date(2026, 12, 1), today=today)
+    assert metrics.status_overdue(last_report=None, start=date(2026, 11, 20), today=today)
+    assert metrics.status_overdue(
+        last_report=date(2026, 10, 31), start=date(2026, 1, 1), today=today
+    )
+    assert not metrics.status_overdue(
+        last_report=date(2026, 11, 30), start=date(2026, 1, 1), today=today
+    )
 
 
 def test_on_time_rate_counts_achieved_milestones_met_by_baseline():

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from projects import metrics, services
@@ -18,7 +19,7 @@ from projects.tests.factories import (
     StatusReportFactory,
 )
 from reporting.engine import recompute
-from reporting.models import ProjectRollup
+from reporting.models import PortfolioRollup, ProjectRollup
 
 pytestmark = pytest.mark.django_db
 AS_OF = date(2026, 6, 15)
@@ -32,7 +33,7 @@ def expected(project) -> dict:
         .order_by("-period_end")
         .first()
     )
-    pct = report.percent_complete if report else D("0")
+    pct = report.percent_complete if report else None
     at = metrics.status_date(last_report_period_end=report and report.period_end, as_of=AS_OF)
     evm = metrics.EVM(
         bac=project.budget_at_completion,
@@ -66,6 +67,9 @@ def expected(project) -> dict:
         "vac": evm.vac,
         "tcpi": evm.tcpi,
         "slip_days": metrics.project_slip_days(dates),
+        "milestones_slipping": metrics.slipped_milestones(dates),
+        "percent_complete": pct,
+        "first_report_due": metrics.first_report_period_end(project.baseline_start),
         "on_time_rate": metrics.on_time_rate(dates),
         "exposure": sum(scores),
         "emv": sum(
@@ -154,8 +158,41 @@ def test_a_project_with_no_data_has_not_defined_ratios(pm):
     empty = ProjectFactory(manager=pm)
     recompute(project_ids=[empty.pk], as_of=AS_OF)
     row = ProjectRollup.objects.get(project=empty)
-    assert (row.cpi, row.spi, row.eac, row.slip_days, row.on_time_rate) == (None,) * 5
+    assert (row.cpi, row.spi, row.tcpi, row.slip_days, row.on_time_rate) == (None,) * 5
+    # Not yet reported: no EV (not zero), and the estimate at completion is the budget.
+    assert (row.ev, row.cv, row.sv, row.percent_complete) == (None,) * 4
+    assert row.eac == empty.budget_at_completion and row.vac == 0
     assert row.health_rag == "green"
+
+
+def test_a_project_without_a_report_is_not_red_and_leaves_the_portfolio_ratios_alone(pm):
+    """Before: SPI 0 and CPI 0, red, and the portfolio's CPI dragged down by its spending."""
+    reported = ProjectFactory(manager=pm, budget_at_completion=D("100000"))
+    CostLineFactory(project=reported, month=date(2026, 5, 1), planned=D("40000"), actual=D("40000"))
+    StatusReportFactory(
+        project=reported,
+        period_end=date(2026, 5, 31),
+        state="submitted",
+        submitted_at=timezone.now(),
+        percent_complete=D("50"),
+    )
+    silent = ProjectFactory(
+        manager=pm, portfolio=reported.portfolio, budget_at_completion=D("60000")
+    )
+    CostLineFactory(project=silent, month=date(2026, 5, 1), planned=D("30000"), actual=D("70000"))
+
+    recompute(project_ids=[reported.pk, silent.pk], as_of=AS_OF)
+
+    row = ProjectRollup.objects.get(project=silent)
+    assert (row.ev, row.cpi, row.spi) == (None, None, None)
+    assert row.cost_rag == row.schedule_rag == "green"
+    assert row.eac == D("70000.00")  # already above its budget: AC
+    portfolio = PortfolioRollup.objects.get(portfolio=reported.portfolio)
+    assert portfolio.cpi == D("1.2500")  # 50,000 earned ÷ 40,000 spent by the reported one
+    assert portfolio.spi == D("1.2500")
+    # One EAC per level: the portfolio's is the sum of its projects' EACs.
+    assert portfolio.eac == D("80000.00") + D("70000.00")
+    assert portfolio.ac == D("110000.00")
 
 
 def test_recompute_clears_the_stale_mark_but_not_a_later_write(pm, busy_project):
@@ -369,3 +406,22 @@ def test_a_project_on_hold_releases_its_bookings_from_this_month_on(pm, portfoli
     assert list(
         PortfolioDemand.objects.filter(portfolio=portfolio).values_list("month", "hours")
     ) == [(date(2026, 1, 1), D("50.0"))]
+
+
+def test_the_project_page_shows_pv_status_date_etc_and_tcpi_or_not_yet_reported(
+    client, pm, busy_project
+):
+    silent = ProjectFactory(manager=pm, budget_at_completion=D("60000"))
+    recompute(project_ids=[busy_project.pk, silent.pk], as_of=AS_OF)
+    client.force_login(pm)
+
+    page = client.get(reverse("projects:detail", args=[busy_project.pk])).content.decode()
+    row = ProjectRollup.objects.get(project=busy_project)
+    assert "Status date 31 May 2026" in page
+    for label in ("Planned value (PV)", "Estimate to complete (ETC)", "TCPI", "BAC ÷ CPI"):
+        assert label in page
+    assert f"{row.tcpi:.2f}" in page
+
+    page = client.get(reverse("projects:detail", args=[silent.pk])).content.decode()
+    assert "Not yet reported." in page
+    assert "budget: no cost efficiency measured yet" in page

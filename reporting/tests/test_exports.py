@@ -156,7 +156,7 @@ def test_csv_export_neutralises_text_that_reads_as_a_formula(client, director, p
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [r["Name"] for r in rows] == [f"'{name}" for name in FORMULAS]
     # Numbers stay numbers: a spreadsheet still reads a negative amount as one.
-    assert (rows[0]["Slip (days)"], rows[0]["EAC"]) == ("-12", "-1500.50")
+    assert (rows[0]["Worst key slip (days)"], rows[0]["EAC"]) == ("-12", "-1500.50")
 
 
 def test_xlsx_export_stores_text_as_text_never_as_a_formula(client, director, portfolio, formulas):
@@ -172,6 +172,6 @@ def test_xlsx_export_stores_text_as_text_never_as_a_formula(client, director, po
         (name, "s", True) for name in FORMULAS
     ]
     first = sheet[2]
-    slip, eac = first[header.index("Slip (days)")], first[header.index("EAC")]
+    slip, eac = first[header.index("Worst key slip (days)")], first[header.index("EAC")]
     assert (slip.value, slip.data_type) == (-12, "n")
     assert (Decimal(str(eac.value)), eac.data_type) == (Decimal("-1500.50"), "n")

@@ -25,7 +25,7 @@ from portfolio.tests.factories import PortfolioFactory, make_user
 from ppm.access import scope
 from ppm.roles import Role
 from projects.choices import LifecycleState, RaidStatus, ReportState
-from projects.metrics import EVM
+from projects.metrics import EVM_TOTALS, EVMTotals
 from projects.models import Project
 from projects.selectors import ProjectListParams, filtered_projects
 from projects.tests.factories import (
@@ -52,7 +52,7 @@ ZERO = Decimal("0")
 def _empty(kpi) -> Decimal | int | None:
     """The figure over no projects at all."""
     if kpi.unit in (Unit.MONEY, Unit.RATIO):
-        return getattr(EVM(ZERO, ZERO, ZERO, ZERO), kpi.key)
+        return getattr(EVMTotals(*(ZERO for _ in EVM_TOTALS)), kpi.key)
     return {Aggregate.SUM: 0, Aggregate.COUNT: 0}.get(kpi.aggregate)
 
 
@@ -73,12 +73,21 @@ def _export_figures(projects, kpi) -> list[Figure]:
         return sum((Decimal(c) for c in cells), ZERO)
 
     if kpi.unit in (Unit.MONEY, Unit.RATIO):
-        return [
-            Figure(
-                currency, getattr(EVM(*(total(g, f) for f in ("bac", "pv", "ev", "ac"))), kpi.key)
+        figures = []
+        for currency, group in sorted(groups.items()):
+            # A blank EV cell is a project not yet reported: out of CPI's and SPI's sums.
+            reported = [row for row in group if row[EXPORT_LABEL["ev"]] != ""]
+            totals = EVMTotals(
+                bac=total(group, "bac"),
+                pv=total(group, "pv"),
+                ev=total(reported, "ev"),
+                ac=total(group, "ac"),
+                eac=total(group, "eac"),
+                pv_reported=total(reported, "pv"),
+                ac_reported=total(reported, "ac"),
             )
-            for currency, g in sorted(groups.items())
-        ]
+            figures.append(Figure(currency, getattr(totals, kpi.key)))
+        return figures
     if kpi.aggregate == Aggregate.COUNT:
         return [Figure(None, len(rows))]
     if kpi.aggregate == Aggregate.MAX:

@@ -22,7 +22,7 @@ from projects.choices import RAG, Category, LifecycleState, RaidStatus
 from projects.tests.factories import ProjectFactory, RiskFactory
 from projects.tests.test_views import make_project_with_history
 from reporting.engine import recompute
-from reporting.models import ProjectRollup
+from reporting.models import PortfolioRollup, ProjectRollup
 from reporting.selectors import portfolio_summaries
 
 pytestmark = pytest.mark.django_db
@@ -505,3 +505,19 @@ def test_the_server_error_page_renders_without_a_request_or_database(rf, django_
         response = server_error(rf.get("/"))
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
+
+
+def test_portfolio_pages_say_when_their_figures_were_computed_not_when_rendered(
+    client, director, portfolio, pm
+):
+    """Before: "Figures as of" was the time of rendering, however old the rollups were."""
+    client.force_login(director)
+    page = reverse("reporting:portfolio-detail", args=[portfolio.pk])
+    assert "Figures not computed yet" in client.get(page).content.decode()
+
+    ProjectFactory(portfolio=portfolio, manager=pm, state=LifecycleState.ACTIVE)
+    recompute()
+    computed = PortfolioRollup.objects.get(portfolio=portfolio).computed_at
+    stamp = timezone.localtime(computed).strftime("%-d %b %Y, %H:%M")
+    for url in (page, reverse("reporting:portfolio-list")):
+        assert f"Figures computed {stamp}" in client.get(url).content.decode()

@@ -43,12 +43,15 @@ def portfolio_list(request: HtmxHttpRequest) -> HttpResponse:
     """Every portfolio the user may see, with its health, money and risk at a glance."""
     require_portfolio_reader(request.user)
     summaries = portfolio_summaries(user=request.user)
+    computed = [s.computed_at for s in summaries if s.computed_at is not None]
     return render(
         request,
         "reporting/list.html",
         {
             "summaries": summaries,
-            "as_of": timezone.localtime(),
+            # Each figure's "as of" is its computation time: the oldest and the newest.
+            "computed_oldest": min(computed, default=None),
+            "computed_newest": max(computed, default=None),
         },
     )
 
@@ -97,7 +100,8 @@ def portfolio_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 fmt: reverse("reporting:portfolio-projects-export", args=[portfolio.pk, fmt])
                 for fmt in ("csv", "xlsx")
             },
-            "as_of": timezone.localtime(),
+            "computed_oldest": summary.computed_at,
+            "computed_newest": summary.computed_at,
         },
         partial="project-table",
     )

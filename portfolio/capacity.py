@@ -34,8 +34,10 @@ def add_months(month: date, count: int) -> date:
 
 
 def yearly_capacity(weekly_hours: Decimal, year: int) -> Decimal:
-    """Hours supplied over the calendar year `year`: the twelve months' capacities summed."""
-    return sum(
-        (monthly_capacity(weekly_hours, date(year, month, 1)) for month in range(1, 13)),
-        Decimal("0"),
-    )
+    """Hours supplied over fiscal year `year`: its twelve months' capacities summed."""
+    from portfolio.selectors import fiscal_year_months
+
+    first, _last = fiscal_year_months(year)
+    months = [date(first.year + (first.month - 1 + n) // 12, (first.month - 1 + n) % 12 + 1, 1)
+              for n in range(12)]  # fmt: skip
+    return sum((monthly_capacity(weekly_hours, month) for month in months), Decimal("0"))

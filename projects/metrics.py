@@ -214,6 +214,14 @@ class EVMTotals:
 EVM_TOTALS = ("bac", "pv", "ev", "ac", "eac", "pv_reported", "ac_reported")
 
 
+def envelope_share(plan: Decimal, envelope: Decimal | None) -> Decimal | None:
+    """Envelope share, in percent to one decimal: this fiscal year's plan of the projects in
+    flight ÷ the fiscal year's envelope. Not defined without an envelope (or a zero one)."""
+    if not envelope:
+        return None
+    return (plan * 100 / envelope).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
 # --- Schedule -----------------------------------------------------------------------------
 
 

@@ -35,7 +35,7 @@ from portfolio.capacity import add_months, monthly_capacity
 from portfolio.models import Portfolio, PortfolioBudget, Resource
 from portfolio.selectors import current_fiscal_year
 from ppm.access import scope
-from projects.metrics import EVM_TOTALS, EVMTotals, report_due_period_end
+from projects.metrics import EVM_TOTALS, EVMTotals, envelope_share, report_due_period_end
 from projects.models import Milestone, RollupState
 from projects.models.schedule import OPEN_AND_SLIPPING, slip_days
 from projects.selectors import IN_FLIGHT_STATES, RAGS
@@ -121,14 +121,13 @@ class Money:
     evm: EVMTotals
     envelope: Decimal | None
     fiscal_year: int
-    year_plan: Decimal  # planned spend in the fiscal year, from the cost plans
+    year_plan: Decimal  # this fiscal year's plan of the projects in flight (rollup fy_plan)
 
     @property
     def envelope_share(self) -> Decimal | None:
-        """This fiscal year's planned spend as a percentage of its envelope."""
-        if not self.envelope:
-            return None
-        return (self.year_plan * 100 / self.envelope).quantize(Decimal("0.1"))
+        """This fiscal year's plan of the projects in flight as a percentage of its envelope
+        (the catalogue's fy_plan ÷ envelope; the same on the portfolio pages and ranking)."""
+        return envelope_share(self.year_plan, self.envelope)
 
 
 @dataclass
@@ -232,7 +231,7 @@ class CapacityGrid:
     cells: dict[tuple[str, date], CapacityCell]
 
 
-def _money(selection: Selection, year: int, year_plan: dict[int, Decimal]) -> list[Money]:
+def _money(selection: Selection, year: int) -> list[Money]:
     by_currency: dict[str, list[Portfolio]] = defaultdict(list)
     for portfolio in selection.portfolios:
         by_currency[portfolio.currency].append(portfolio)
@@ -251,7 +250,7 @@ def _money(selection: Selection, year: int, year_plan: dict[int, Decimal]) -> li
                 ),
                 envelope=None if None in envelopes else sum(envelopes, ZERO),
                 fiscal_year=year,
-                year_plan=sum((year_plan.get(p.pk, ZERO) for p in portfolios), ZERO),
+                year_plan=sum((r.fy_plan for r in rollups), ZERO),
             )
         )
     return figures
@@ -336,19 +335,17 @@ def _attention(ids: list[int]) -> list[ProjectRollup]:
     )
 
 
-def _months(ids: list[int], year: int) -> tuple[list[dict], dict[int, Decimal]]:
+def _months(ids: list[int]) -> list[dict]:
     """The S-curve's months: the selection's monthly amounts summed across portfolios.
 
     Planned, actual and forecast are amounts of the month (a missing month is zero); `ev` is
     cumulative, so a portfolio with no row for a month (no cost and no report in it) still
     counts with its last earned value — summing only the rows present would dip there.
-    Also each portfolio's planned spend in fiscal year `year`, to set against its envelope.
     """
     rows = PortfolioMonth.objects.filter(portfolio_id__in=ids).order_by("month", "portfolio_id")
     totals: dict[date, dict] = {}
     earned: dict[int, Decimal] = {}  # each portfolio's latest cumulative EV
     earned_total = ZERO
-    year_plan: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for row in rows.values_list("portfolio_id", "month", "planned", "actual", "forecast", "ev"):
         portfolio_id, month, planned, actual, forecast, ev = row
         total = totals.setdefault(
@@ -360,9 +357,7 @@ def _months(ids: list[int], year: int) -> tuple[list[dict], dict[int, Decimal]]:
         earned_total += ev - earned.get(portfolio_id, ZERO)
         earned[portfolio_id] = ev
         total["ev"] = earned_total
-        if month.year == year:
-            year_plan[portfolio_id] += planned
-    return list(totals.values()), dict(year_plan)
+    return list(totals.values())
 
 
 @dataclass(frozen=True)
@@ -434,7 +429,7 @@ def portfolio_dashboard(*, selection: Selection, today: date | None = None) -> D
     today = today or timezone.localdate()
     ids = selection.ids
     year = current_fiscal_year(today)
-    months, year_plan = _months(ids, year)
+    months = _months(ids)
     rollups = [r for p in selection.portfolios if (r := portfolio_rollup(p)) is not None]
     counts = _counts(rollups)
     emv: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -444,7 +439,7 @@ def portfolio_dashboard(*, selection: Selection, today: date | None = None) -> D
     return Dashboard(
         selection=selection,
         today=today,
-        money=_money(selection, year, year_plan),
+        money=_money(selection, year),
         freshness=_freshness(selection),
         in_flight=sum(r.in_flight for r in rollups),
         projects=sum(r.projects for r in rollups),

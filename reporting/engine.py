@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portfolio.models import HealthPolicy
+from portfolio.selectors import current_fiscal_year, fiscal_year_months
 from projects.metrics import report_due_period_end
 from reporting.kpis import IN_FLIGHT
 
@@ -53,10 +54,17 @@ cost AS (
                     ELSE ROUND(c.planned * EXTRACT(DAY FROM sa.at)
                                / EXTRACT(DAY FROM (date_trunc('month', sa.at)
                                                    + interval '1 month - 1 day')), 2)
-               END) AS pv,
-           SUM(c.actual) AS ac
-    FROM projects_costline c JOIN status_at sa ON sa.project_id = c.project_id
-    WHERE c.month <= date_trunc('month', sa.at)::date
+               END) FILTER (WHERE c.month <= date_trunc('month', sa.at)::date) AS pv,
+           SUM(c.actual) FILTER (WHERE c.month <= date_trunc('month', sa.at)::date) AS ac,
+           -- This fiscal year's plan; a project on hold keeps only the months before the
+           -- current one (the rule of the ranking and the capacity demand).
+           SUM(c.planned) FILTER (
+               WHERE c.month BETWEEN %(fy_first)s AND %(fy_last)s
+                 AND NOT (t.state = 'on_hold'
+                          AND c.month >= date_trunc('month', %(as_of)s::date))) AS fy_plan
+    FROM projects_costline c
+    JOIN status_at sa ON sa.project_id = c.project_id
+    JOIN targets t ON t.id = c.project_id
     GROUP BY c.project_id
 ),
 ms AS (
@@ -107,6 +115,7 @@ score AS (
 base AS (
     SELECT t.id, t.portfolio_id, t.state, t.bac, t.first_report_due,
            COALESCE(cost.pv, 0) AS pv, COALESCE(cost.ac, 0) AS ac,
+           COALESCE(cost.fy_plan, 0) AS fy_plan,
            -- No report yet: progress not yet reported (NULL), not zero.
            report.percent_complete AS pct,
            ROUND(t.bac * report.percent_complete / 100, 2) AS ev,
@@ -157,7 +166,7 @@ INSERT INTO projects_projectrollup (
     percent_complete, slip_days, milestones_total, milestones_slipping, milestones_achieved,
     milestones_on_time, on_time_rate, open_risks, high_risks, exposure, emv,
     pending_scope_changes, priority_score, schedule_rag, cost_rag, scope_rag, risk_rag,
-    health_rag, reported_rag, last_report_period_end, first_report_due, computed_at
+    health_rag, reported_rag, last_report_period_end, first_report_due, fy_plan, computed_at
 )
 SELECT id, portfolio_id, %(as_of)s, state, bac, pv, ev, ac, ev - ac, ev - pv, eac, eac - ac,
        bac - eac, cpi, spi, tcpi, pct, slip, total, slipping, achieved, on_time, on_time_rate,
@@ -167,7 +176,7 @@ SELECT id, portfolio_id, %(as_of)s, state, bac, pv, ev, ac, ev - ac, ev - pv, ea
        (ARRAY['green','amber','red'])[scope_n + 1],
        (ARRAY['green','amber','red'])[risk_n + 1],
        (ARRAY['green','amber','red'])[GREATEST(schedule_n, cost_n, risk_n, scope_n) + 1],
-       reported_rag, period_end, first_report_due, %(now)s
+       reported_rag, period_end, first_report_due, fy_plan, %(now)s
 FROM rag
 ON CONFLICT (project_id) DO UPDATE SET
     portfolio_id = EXCLUDED.portfolio_id, as_of = EXCLUDED.as_of, state = EXCLUDED.state,
@@ -187,7 +196,7 @@ ON CONFLICT (project_id) DO UPDATE SET
     scope_rag = EXCLUDED.scope_rag, risk_rag = EXCLUDED.risk_rag,
     health_rag = EXCLUDED.health_rag, reported_rag = EXCLUDED.reported_rag,
     last_report_period_end = EXCLUDED.last_report_period_end,
-    first_report_due = EXCLUDED.first_report_due,
+    first_report_due = EXCLUDED.first_report_due, fy_plan = EXCLUDED.fy_plan,
     computed_at = EXCLUDED.computed_at
 """
 
@@ -214,6 +223,8 @@ sums AS (
            -- CPI and SPI over the projects whose progress is reported (EV measured).
            COALESCE(SUM(r.pv) FILTER (WHERE live AND r.ev IS NOT NULL), 0) AS pv_reported,
            COALESCE(SUM(r.ac) FILTER (WHERE live AND r.ev IS NOT NULL), 0) AS ac_reported,
+           -- This fiscal year's plan of the projects in flight: the envelope's share.
+           COALESCE(SUM(r.fy_plan) FILTER (WHERE live), 0) AS fy_plan,
            COALESCE(SUM(r.milestones_slipping) FILTER (WHERE live), 0) AS slipping,
            COALESCE(SUM(r.milestones_achieved) FILTER (WHERE live), 0) AS achieved,
            COALESCE(SUM(r.milestones_on_time) FILTER (WHERE live), 0) AS on_time,
@@ -253,12 +264,12 @@ sums AS (
 )
 INSERT INTO portfolio_portfoliorollup (
     portfolio_id, as_of, projects, in_flight, bac, pv, ev, ac, eac, pv_reported, ac_reported,
-    cpi, spi, milestones_slipping, milestones_achieved, milestones_on_time, open_risks, high_risks,
-    exposure, emv, health_green, health_amber, health_red, reported_green, reported_amber,
-    reported_red, reported_none, counts, computed_at
+    fy_plan, cpi, spi, milestones_slipping, milestones_achieved, milestones_on_time, open_risks,
+    high_risks, exposure, emv, health_green, health_amber, health_red, reported_green,
+    reported_amber, reported_red, reported_none, counts, computed_at
 )
 SELECT portfolio_id, %(as_of)s, projects, in_flight, bac, pv, ev, ac, eac, pv_reported,
-       ac_reported,
+       ac_reported, fy_plan,
        CASE WHEN ac_reported = 0 THEN NULL ELSE ROUND(ev / ac_reported, 4) END,
        CASE WHEN pv_reported = 0 THEN NULL ELSE ROUND(ev / pv_reported, 4) END,
        slipping, achieved, on_time, open_risks, high_risks, exposure, emv, health_green,
@@ -269,7 +280,8 @@ ON CONFLICT (portfolio_id) DO UPDATE SET
     as_of = EXCLUDED.as_of, projects = EXCLUDED.projects, in_flight = EXCLUDED.in_flight,
     bac = EXCLUDED.bac, pv = EXCLUDED.pv, ev = EXCLUDED.ev, ac = EXCLUDED.ac,
     eac = EXCLUDED.eac, pv_reported = EXCLUDED.pv_reported,
-    ac_reported = EXCLUDED.ac_reported, cpi = EXCLUDED.cpi, spi = EXCLUDED.spi,
+    ac_reported = EXCLUDED.ac_reported, fy_plan = EXCLUDED.fy_plan, cpi = EXCLUDED.cpi,
+    spi = EXCLUDED.spi,
     milestones_slipping = EXCLUDED.milestones_slipping,
     milestones_achieved = EXCLUDED.milestones_achieved,
     milestones_on_time = EXCLUDED.milestones_on_time, open_risks = EXCLUDED.open_risks,
@@ -460,7 +472,10 @@ def recompute(
     if project_ids is not None and not ids:
         return RecomputeResult(0, as_of)
     policy = HealthPolicy.current()
+    fy_first, fy_last = fiscal_year_months(current_fiscal_year(as_of))
     params = {
+        "fy_first": fy_first,
+        "fy_last": fy_last,
         "all": project_ids is None,
         "ids": ids,
         "as_of": as_of,

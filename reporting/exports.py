@@ -28,6 +28,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("ac", "AC"),
     ("eac", "EAC"),
     ("etc", "ETC"),
+    ("fy_plan", "Plan this FY"),
     ("vac", "VAC"),
     ("cpi", "CPI"),
     ("spi", "SPI"),
@@ -45,7 +46,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 # Figures read from the project's rollup, by column key (None where it has no rollup yet).
 _ROLLUP = {
-    "pv", "ev", "ac", "eac", "etc", "vac", "cpi", "spi", "tcpi", "slip_days",
+    "pv", "ev", "ac", "eac", "etc", "fy_plan", "vac", "cpi", "spi", "tcpi", "slip_days",
     "milestones_slipping",
     "milestones_achieved", "milestones_on_time", "exposure", "high_risks",
 }  # fmt: skip

@@ -29,6 +29,7 @@ FIELD_LABELS = {
     "ev": "EV",
     "ac": "AC",
     "eac": "EAC",
+    "fy_plan": "Plan this fiscal year",
     "pv_reported": "PV of the projects with a report",
     "ac_reported": "AC of the projects with a report",
     "milestones_slipping": "Slipped key milestones",
@@ -40,9 +41,11 @@ FIELD_LABELS = {
     "high_risks": "Open high risks",
     "emv": "Expected monetary value",
 }
-MONEY_FIELDS = {"bac", "pv", "ev", "ac", "eac", "pv_reported", "ac_reported", "emv"}
+MONEY_FIELDS = {"bac", "pv", "ev", "ac", "eac", "pv_reported", "ac_reported", "emv", "fy_plan"}
 # How a list sums each EVMTotals field: the reported ones over the rows with EV measured.
 _REPORTED = Q(rollup__ev__isnull=False)
+# The catalogue figures an EVMTotals answers (money and ratios alike).
+_EVM_KEYS = {"bac", "pv", "ev", "ac", "eac", "cpi", "spi"}
 _EVM_SUMS = {
     f"s_{name}": (
         Sum(f"rollup__{name.removesuffix('_reported')}", filter=_REPORTED)
@@ -77,6 +80,8 @@ def _rate(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
 
 def tile_figures(d: Dashboard, kpi: Kpi) -> list[Figure]:
     """What the dashboard tile of `kpi` shows for its selection."""
+    if kpi.key == "fy_plan":
+        return [Figure(m.currency, m.year_plan) for m in d.money]
     if kpi.unit == Unit.MONEY or kpi.unit == Unit.RATIO:
         return [Figure(m.currency, getattr(m.evm, kpi.key)) for m in d.money]
     values = {
@@ -102,10 +107,8 @@ def list_figures(projects: QuerySet[Project], kpi: Kpi) -> list[Figure]:
     query, grouped by the portfolios' currency."""
     fields = kpi.measure
     combine = Max if kpi.aggregate == Aggregate.MAX else Sum
-    if kpi.unit in (Unit.MONEY, Unit.RATIO):
-        sums = _EVM_SUMS
-    else:
-        sums = {f"s_{field}": combine(f"rollup__{field}") for field in fields}
+    evm = kpi.unit in (Unit.MONEY, Unit.RATIO) and kpi.key in _EVM_KEYS
+    sums = _EVM_SUMS if evm else {f"s_{f}": combine(f"rollup__{f}") for f in fields}
     rows = (
         projects.order_by()
         .values("portfolio__currency")
@@ -113,7 +116,9 @@ def list_figures(projects: QuerySet[Project], kpi: Kpi) -> list[Figure]:
         .order_by("portfolio__currency")
     )
     by_currency = {row["portfolio__currency"]: row for row in rows}
-    if kpi.unit in (Unit.MONEY, Unit.RATIO):
+    if kpi.unit == Unit.MONEY and not evm:
+        return [Figure(c, row[f"s_{fields[0]}"] or ZERO) for c, row in by_currency.items()]
+    if evm:
         figures = []
         for currency, row in by_currency.items():
             evm = EVMTotals(**{f: row[f"s_{f}"] or ZERO for f in EVM_TOTALS})
@@ -160,6 +165,8 @@ def _input_values(d: Dashboard, field: str) -> list[Input]:
     label = FIELD_LABELS[field]
     if field == "emv":
         return [Input(label, currency, value) for currency, value in d.emv_by_currency.items()]
+    if field == "fy_plan":
+        return [Input(label, m.currency, m.year_plan) for m in d.money]
     if field in MONEY_FIELDS:
         return [Input(label, m.currency, getattr(m.evm, field)) for m in d.money]
     rollups = [r for p in d.selection.portfolios if (r := portfolio_rollup(p)) is not None]

@@ -175,6 +175,24 @@ CATALOGUE: tuple[Kpi, ...] = (
         ),
     ),
     Kpi(
+        key="fy_plan",
+        label="Plan this fiscal year",
+        unit=Unit.MONEY,
+        formula=(
+            "Σ each project's planned cost in the months of the current fiscal year (a project "
+            "on hold: only the months before the current one, as the ranking and the capacity "
+            "demand count it). Envelope share = this sum ÷ the fiscal year's envelope, the "
+            "same on the dashboard, the portfolio list and page, and the ranking."
+        ),
+        aggregate=Aggregate.SUM,
+        direction=Direction.NEUTRAL,
+        measure=("fy_plan",),
+        drill="live=1&sort=-bac",
+        inputs=("fy_plan",),
+        note="The fiscal year starts in the month FISCAL_YEAR_START_MONTH names (1 = January).",
+        tile=False,
+    ),
+    Kpi(
         key="cpi",
         label="CPI",
         unit=Unit.RATIO,

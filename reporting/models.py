@@ -84,6 +84,13 @@ class ProjectRollup(models.Model):
         help_text="End of the first reporting period (the start month's last day): no report "
         "is overdue before it.",
     )
+    fy_plan = models.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        default=0,
+        help_text="Planned cost in the fiscal year of as_of (on hold: the months before the "
+        "current one only).",
+    )
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -167,6 +174,8 @@ class PortfolioRollup(models.Model):
     # PV and AC of the projects whose progress is reported: CPI and SPI's denominators.
     pv_reported = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     ac_reported = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    # This fiscal year's plan of the projects in flight (the envelope share's numerator).
+    fy_plan = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     cpi = models.DecimalField(max_digits=12, decimal_places=4, null=True)
     spi = models.DecimalField(max_digits=12, decimal_places=4, null=True)
     milestones_slipping = models.IntegerField()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
@@ -29,6 +29,7 @@ from portfolio.models import Portfolio, PortfolioBudget
 from portfolio.selectors import current_fiscal_year
 from ppm.access import scope
 from projects.choices import RAG, LifecycleState, RaidStatus
+from projects.metrics import envelope_share
 from projects.models import Project, Risk
 from projects.selectors import (
     IN_FLIGHT_STATES,
@@ -80,6 +81,8 @@ class PortfolioSummary:
     state_counts: list[StateCount]
     total_bac: Decimal
     envelope: Decimal | None
+    # This fiscal year's plan of the projects in flight, from the portfolio's rollup.
+    fy_plan: Decimal
     high_risk_count: int
     high_risk_score: int  # the PMO's threshold high_risk_count was counted at
     rag_counts: dict[str, int] = field(default_factory=dict)
@@ -89,12 +92,9 @@ class PortfolioSummary:
 
     @property
     def envelope_share(self) -> Decimal | None:
-        """Total BAC as a percentage of this fiscal year's envelope; None without an envelope."""
-        if not self.envelope:
-            return None
-        return (self.total_bac * 100 / self.envelope).quantize(
-            Decimal("0.1"), rounding=ROUND_HALF_UP
-        )
+        """The catalogue's envelope share (projects.metrics.envelope_share), as the
+        dashboard and the ranking show it."""
+        return envelope_share(self.fy_plan, self.envelope)
 
     @property
     def over_envelope(self) -> bool:
@@ -146,6 +146,11 @@ def _annotated_portfolios(user: AbstractBaseUser, fiscal_year: int) -> QuerySet[
             ),
             high_risk_score=high_risk_score(),
             figures_computed_at=F("rollup__computed_at"),
+            fy_plan=Coalesce(
+                F("rollup__fy_plan"),
+                Value(ZERO),
+                output_field=DecimalField(max_digits=18, decimal_places=2),
+            ),
             **per_state,
         )
         .order_by("name", "pk")
@@ -196,6 +201,7 @@ def portfolio_summaries(
                 state_counts=states,
                 total_bac=p.total_bac,
                 envelope=p.envelope,
+                fy_plan=p.fy_plan,
                 high_risk_count=p.high_risk_count,
                 high_risk_score=p.high_risk_score,
                 rag_counts=rags.get(p.pk, {}),

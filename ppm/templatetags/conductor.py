@@ -60,6 +60,15 @@ def format_money(value, currency: str = "", *, places: int = 0, signed: bool = F
 
 
 @register.filter
+def fy(year: int) -> str:
+    """A fiscal year as the organisation names it: FY2026, or FY2026/27 when it does not
+    start in January (portfolio.selectors.fiscal_year_label)."""
+    from portfolio.selectors import fiscal_year_label
+
+    return fiscal_year_label(int(year))
+
+
+@register.filter
 def money(value, currency: str = "") -> str:
     """Whole currency units, for dashboards and tables: `{{ p.bac|money:p.currency }}`."""
     return format_money(value, currency, places=0)

@@ -52,7 +52,7 @@ ZERO = Decimal("0")
 def _empty(kpi) -> Decimal | int | None:
     """The figure over no projects at all."""
     if kpi.unit in (Unit.MONEY, Unit.RATIO):
-        return getattr(EVMTotals(*(ZERO for _ in EVM_TOTALS)), kpi.key)
+        return getattr(EVMTotals(*(ZERO for _ in EVM_TOTALS)), kpi.key, ZERO)
     return {Aggregate.SUM: 0, Aggregate.COUNT: 0}.get(kpi.aggregate)
 
 
@@ -72,6 +72,8 @@ def _export_figures(projects, kpi) -> list[Figure]:
         cells = [row[EXPORT_LABEL[field]] for row in group if row[EXPORT_LABEL[field]] != ""]
         return sum((Decimal(c) for c in cells), ZERO)
 
+    if kpi.key == "fy_plan":
+        return [Figure(c, total(g, "fy_plan")) for c, g in sorted(groups.items())]
     if kpi.unit in (Unit.MONEY, Unit.RATIO):
         figures = []
         for currency, group in sorted(groups.items()):

@@ -3,6 +3,7 @@ account and error pages of the web layer."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -15,11 +16,13 @@ from django.utils import timezone
 from django.views.defaults import server_error
 
 from portfolio.models import HealthPolicy
-from portfolio.selectors import current_fiscal_year
+from portfolio.selectors import current_fiscal_year, fiscal_year_label, fiscal_year_months
 from portfolio.tests.factories import PortfolioBudgetFactory, PortfolioFactory, UserFactory
 from ppm.templatetags.conductor import format_money, percent, signed_days
 from projects.choices import RAG, Category, LifecycleState, RaidStatus
-from projects.tests.factories import ProjectFactory, RiskFactory
+from projects.metrics import envelope_share
+from projects.models import CostLine
+from projects.tests.factories import CostLineFactory, ProjectFactory, RiskFactory
 from projects.tests.test_views import make_project_with_history
 from reporting.engine import recompute
 from reporting.models import PortfolioRollup, ProjectRollup
@@ -119,6 +122,23 @@ def portfolio_with_figures(portfolio, pm):
     RiskFactory(
         project=cancelled, probability=5, impact=5, status=RaidStatus.CLOSED, resolution="Done"
     )
+    # This fiscal year's plan: what the envelope share counts (the projects in flight; one on
+    # hold with only its months before the current one).
+    first, _last = fiscal_year_months(year)
+    current = timezone.localdate().replace(day=1)
+    by_code = {p.code: p for p in portfolio.projects.all()}
+    for code, month, planned in [
+        ("A-1", first, "600000"),
+        ("A-1", date(year + 1, first.month, 1), "100000"),  # next fiscal year
+        ("A-2", current, "300000.50"),
+        ("A-3", first, "50000"),  # on hold: kept only when before the current month
+        ("A-3", current, "70000"),  # on hold: released
+        ("A-4", current, "40000"),  # proposed
+        ("A-5", first, "20000"),  # closed
+        ("A-6", first, "10000"),  # cancelled
+    ]:
+        CostLineFactory(project=by_code[code], month=month, planned=Decimal(planned))
+    recompute()
     return portfolio
 
 
@@ -134,7 +154,19 @@ def test_portfolio_summary_figures(director, portfolio_with_figures):
     ]
     assert summary.total_bac == Decimal("1800000.50")
     assert summary.envelope == Decimal("2000000.00")
-    assert summary.envelope_share == Decimal("90.0")
+    # The same figure straight from the cost lines.
+    first, last = fiscal_year_months(summary.fiscal_year)
+    current = timezone.localdate().replace(day=1)
+    in_year = CostLine.objects.filter(
+        project__portfolio=summary.portfolio, month__range=(first, last)
+    )
+    running = in_year.filter(project__state__in=["approved", "active"])
+    held_to_date = in_year.filter(project__state="on_hold", month__lt=current)
+    expected = sum((line.planned for line in [*running, *held_to_date]), Decimal("0"))
+    assert summary.fy_plan == expected
+    assert Decimal("900000.50") < expected < Decimal("1800000.50")
+    # Before: whole-life BAC (1,800,000.50) against one year's envelope, 90.0 %.
+    assert summary.envelope_share == envelope_share(expected, Decimal("2000000.00"))
     # Counted over the projects in flight (reporting.kpis.IN_FLIGHT), as the dashboard's
     # tile and its list count them: one "Vendor insolvency" (4×4) in each of A-1, A-2 and
     # A-3; the closed and the cancelled project's risks are not in flight, nor is the
@@ -180,7 +212,8 @@ def test_portfolio_list_shows_money_with_the_currency_symbol(
     response = client.get(reverse("reporting:portfolio-list"))
     assert "€1,800,001" in response.text  # 1,800,000.50 rounds half up to whole euros
     assert "€2,000,000" in response.text
-    assert "90.0%" in response.text
+    (summary,) = portfolio_summaries(user=director)
+    assert f"{summary.envelope_share}%" in response.text
     assert 'class="rag rag-amber"' in response.text
 
 
@@ -394,8 +427,16 @@ def test_percent_and_day_formatting():
     assert signed_days(0) == "0 d"
 
 
-def test_the_fiscal_year_is_the_calendar_year():
-    assert current_fiscal_year(timezone.datetime(2027, 1, 1).date()) == 2027
+def test_the_fiscal_year_is_the_calendar_year_unless_the_organisation_starts_it_later(
+    settings,
+):
+    assert current_fiscal_year(date(2027, 1, 1)) == 2027
+    assert fiscal_year_months(2026) == (date(2026, 1, 1), date(2026, 12, 1))
+    settings.FISCAL_YEAR_START_MONTH = 4
+    assert current_fiscal_year(date(2027, 2, 15)) == 2026
+    assert current_fiscal_year(date(2027, 4, 1)) == 2027
+    assert fiscal_year_months(2026) == (date(2026, 4, 1), date(2027, 3, 1))
+    assert fiscal_year_label(2026) == "FY2026/27"
 
 
 # --- The layout, account and error pages this web layer styles -----------------------------

@@ -26,6 +26,7 @@ from governance.lifecycle import DRAWING_STATES, LIVE_STATES
 from governance.scoring import CriterionFacts, ScoreFacts, priority
 from portfolio.capacity import yearly_capacity
 from portfolio.models import Portfolio, PortfolioBudget, Resource, ScoringCriterion
+from portfolio.selectors import fiscal_year_months
 from projects.choices import LifecycleState
 from projects.models import Allocation, CostLine, Project, ProjectScore
 
@@ -72,12 +73,8 @@ class RankingData:
     others_draw: dict[str, Decimal]  # other portfolios' drawn hours, by group
 
 
-def _fy_bounds(year: int) -> tuple[date, date]:
-    return date(year, 1, 1), date(year, 12, 31)
-
-
 def _planned(year: int, before: date | None = None) -> Subquery:
-    first, last = _fy_bounds(year)
+    first, last = fiscal_year_months(year)
     lines = CostLine.objects.filter(project=OuterRef("pk"), month__range=(first, last))
     if before is not None:
         lines = lines.filter(month__lt=before)
@@ -95,7 +92,7 @@ def rank_key(p: ProjectFacts) -> tuple:
 def ranking_data(*, portfolio: Portfolio, fiscal_year: int, today: date) -> RankingData:
     """Everything the ranking needs, in six queries whatever the portfolio's size."""
     boundary = month_start(today)
-    first, last = _fy_bounds(fiscal_year)
+    first, last = fiscal_year_months(fiscal_year)
     # 1. The live projects with their budget for the year and its to-date part.
     projects = {
         p.pk: ProjectFacts(

@@ -17,6 +17,8 @@ from governance.lifecycle import (
 from governance.selectors.ranking.data import ZERO, ProjectFacts, RankingData
 from governance.selectors.ranking.whatif import WhatIf
 from projects.choices import LifecycleState
+from projects.metrics import envelope_share
+from projects.selectors import IN_FLIGHT_STATES
 
 PERCENT = Decimal("0.1")
 
@@ -100,11 +102,18 @@ class PlanTotals:
         """What is left of the envelope after the projects above the line."""
         return None if self.envelope is None else self.envelope - self.line_total
 
+    in_flight: Decimal = ZERO  # counted by the projects in flight (not the proposed ones)
+
     @property
     def share(self) -> Decimal | None:
-        if not self.envelope:
-            return None
-        return (self.drawn * 100 / self.envelope).quantize(PERCENT, rounding=ROUND_HALF_UP)
+        """Everything counted, proposed projects included, against the envelope."""
+        return envelope_share(self.drawn, self.envelope)
+
+    @property
+    def in_flight_share(self) -> Decimal | None:
+        """The catalogue's envelope share: this fiscal year's plan of the projects in flight
+        (on hold: to date) ÷ the envelope, as the dashboard and portfolio pages show it."""
+        return envelope_share(self.in_flight, self.envelope)
 
 
 @dataclass
@@ -242,6 +251,7 @@ def _place(positions: list[Position], envelope: Decimal | None) -> PlanTotals:
             pos.fits = False
             not_fitting += 1
     return PlanTotals(
+        in_flight=sum((pos.counted for pos in positions if pos.state in IN_FLIGHT_STATES), ZERO),
         envelope=envelope,
         held=held,
         drawn=running,

@@ -65,6 +65,15 @@ WITH report AS (
     WHERE state = 'submitted' AND period_end <= %(as_of)s AND NOT EXISTS (
         SELECT 1 FROM projects_statusreport c WHERE c.supersedes_id = projects_statusreport.id)
     ORDER BY project_id, period_end DESC
+),
+last_in_month AS (
+    -- Each project's last current submitted report in each month (the S-curve's reports).
+    SELECT DISTINCT ON (project_id, date_trunc('month', period_end))
+           project_id, date_trunc('month', period_end)::date AS month, percent_complete
+    FROM projects_statusreport s
+    WHERE state = 'submitted'
+      AND NOT EXISTS (SELECT 1 FROM projects_statusreport c WHERE c.supersedes_id = s.id)
+    ORDER BY project_id, date_trunc('month', period_end), period_end DESC
 )
 SELECT projects.*, months.*, demand.*
 FROM (
@@ -94,7 +103,16 @@ FROM (
                        AS on_time_rate
             FROM (
                 SELECT p.portfolio_id, p.budget_at_completion AS bac,
-                       ROUND(p.budget_at_completion * r.percent_complete / 100, 2) AS ev,
+                       CASE COALESCE(NULLIF(p.ev_method, ''), pf.ev_method)
+                           WHEN 'milestones' THEN CASE WHEN w.total > 0 THEN
+                               ROUND(p.budget_at_completion * w.done / w.total, 2) END
+                           WHEN '0_100' THEN CASE WHEN w.finished
+                               THEN p.budget_at_completion ELSE 0 END
+                           WHEN '50_50' THEN CASE WHEN w.finished THEN p.budget_at_completion
+                               WHEN COALESCE(c.ac, 0) > 0 OR r.percent_complete > 0
+                               THEN ROUND(p.budget_at_completion / 2, 2) ELSE 0 END
+                           ELSE ROUND(p.budget_at_completion * r.percent_complete / 100, 2)
+                       END AS ev,
                        COALESCE(c.pv, 0) AS pv, COALESCE(c.ac, 0) AS ac,
                        m.slip, COALESCE(m.total, 0) AS total,
                        COALESCE(m.slipping, 0) AS slipping,
@@ -106,7 +124,19 @@ FROM (
                        CASE WHEN s.total_weight > 0
                             THEN ROUND(s.weighted * 100 / s.total_weight, 2) END AS priority
                 FROM projects_project p
+                JOIN portfolio_portfolio pf ON pf.id = p.portfolio_id
                 LEFT JOIN report r ON r.project_id = p.id
+                -- Earned value's inputs at the status date: milestone weight achieved by
+                -- then, and whether the project had finished.
+                CROSS JOIN LATERAL (
+                    SELECT sum(weight) AS total,
+                           coalesce(sum(weight) FILTER (
+                               WHERE actual_date <= coalesce(r.period_end, %(as_of)s::date)), 0)
+                               AS done,
+                           coalesce(p.actual_finish <= coalesce(r.period_end, %(as_of)s::date)
+                                    OR r.percent_complete = 100, false) AS finished
+                    FROM projects_milestone WHERE project_id = p.id
+                ) w
                 LEFT JOIN (
                     SELECT l.project_id,
                            SUM(CASE WHEN l.month < date_trunc('month', d.at) THEN l.planned
@@ -192,14 +222,56 @@ CROSS JOIN (
                 SELECT portfolio_id, month, ev,
                        lag(ev) OVER (PARTITION BY project_id ORDER BY month) AS previous
                 FROM (
-                    SELECT DISTINCT ON (s.project_id, date_trunc('month', s.period_end))
-                           p.portfolio_id, s.project_id,
-                           date_trunc('month', s.period_end)::date AS month,
-                           ROUND(p.budget_at_completion * s.percent_complete / 100, 2) AS ev
-                    FROM projects_statusreport s JOIN projects_project p ON p.id = s.project_id
-                    WHERE s.state = 'submitted' AND p.state <> 'cancelled' AND NOT EXISTS (
-                        SELECT 1 FROM projects_statusreport c WHERE c.supersedes_id = s.id)
-                    ORDER BY s.project_id, date_trunc('month', s.period_end), s.period_end DESC
+                    SELECT portfolio_id, project_id, month,
+                           CASE method
+                               WHEN 'percent' THEN ROUND(bac * percent_complete / 100, 2)
+                               WHEN 'milestones' THEN ROUND(bac * (
+                                   SELECT sum(weight) FROM projects_milestone
+                                   WHERE project_id = moved.project_id
+                                     AND actual_date < month + interval '1 month') / weight, 2)
+                               WHEN '0_100' THEN bac
+                               ELSE CASE WHEN month = finished THEN bac ELSE ROUND(bac / 2, 2) END
+                           END AS ev
+                    FROM (
+                        -- The months each project's value moved in, by its method: report
+                        -- months (percent complete), months a milestone was achieved
+                        -- (weighted milestones), the start and finish months (50/50, 0/100).
+                        SELECT e.*, k.month
+                        FROM (
+                            SELECT p.id AS project_id, p.portfolio_id,
+                                   p.budget_at_completion AS bac,
+                                   COALESCE(NULLIF(p.ev_method, ''), pf.ev_method) AS method,
+                                   (SELECT sum(weight) FROM projects_milestone
+                                    WHERE project_id = p.id) AS weight,
+                                   LEAST(date_trunc('month', p.actual_finish)::date,
+                                         (SELECT min(month) FROM last_in_month
+                                          WHERE project_id = p.id AND percent_complete = 100))
+                                       AS finished,
+                                   LEAST((SELECT min(month) FROM projects_costline
+                                          WHERE project_id = p.id AND actual > 0),
+                                         (SELECT min(month) FROM last_in_month
+                                          WHERE project_id = p.id AND percent_complete > 0))
+                                       AS started
+                            FROM projects_project p
+                            JOIN portfolio_portfolio pf ON pf.id = p.portfolio_id
+                            WHERE p.state <> 'cancelled'
+                        ) e
+                        CROSS JOIN LATERAL (
+                            SELECT month FROM last_in_month
+                            WHERE e.method = 'percent' AND project_id = e.project_id
+                            UNION
+                            SELECT date_trunc('month', actual_date)::date FROM projects_milestone
+                            WHERE e.method = 'milestones' AND e.weight > 0
+                              AND project_id = e.project_id AND actual_date IS NOT NULL
+                            UNION
+                            SELECT e.started WHERE e.method = '50_50'
+                              AND e.started < COALESCE(e.finished, 'infinity'::date)
+                            UNION
+                            SELECT e.finished WHERE e.method IN ('0_100', '50_50')
+                              AND e.finished IS NOT NULL
+                        ) k
+                    ) moved
+                    LEFT JOIN last_in_month USING (project_id, month)
                 ) month_end
             ) steps
             GROUP BY portfolio_id, month

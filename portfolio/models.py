@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from portfolio.choices import ResourceKind
+from portfolio.choices import EvMethod, ResourceKind
 
 ISO_CURRENCY = r"^[A-Z]{3}$"
 
@@ -25,6 +25,14 @@ class Portfolio(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="directed_portfolios"
     )
     currency = models.CharField(max_length=3, default="EUR")
+    ev_method = models.CharField(
+        "earned value method",
+        max_length=10,
+        choices=EvMethod.choices,
+        default=EvMethod.PERCENT,
+        db_default=EvMethod.PERCENT,
+        help_text="How the portfolio's projects earn value, unless a project overrides it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -33,6 +41,9 @@ class Portfolio(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(currency__regex=ISO_CURRENCY), name="portfolio_currency_iso4217"
+            ),
+            models.CheckConstraint(
+                condition=Q(ev_method__in=EvMethod.values), name="portfolio_ev_method_known"
             ),
         ]
 

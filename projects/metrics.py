@@ -75,6 +75,46 @@ def earned_value(bac: Decimal, percent_complete: Decimal | None) -> Decimal | No
     return _money(bac * percent_complete / HUNDRED)
 
 
+PERCENT, MILESTONES, FIXED_0_100, FIXED_50_50 = "percent", "milestones", "0_100", "50_50"
+
+
+def earned_value_by_method(
+    method: str,
+    *,
+    bac: Decimal,
+    percent_complete: Decimal | None,
+    milestones: Iterable[tuple[Decimal, date | None]] = (),
+    at: date,
+    actual_cost: Decimal = ZERO,
+    actual_finish: date | None = None,
+) -> Decimal | None:
+    """EV at status date `at` by the project's method (portfolio.choices.EvMethod):
+
+    - percent: BAC × the reported percent complete; None (not yet reported) without a report;
+    - milestones: BAC × the weight of the milestones achieved by `at` ÷ the weight of all
+      milestones (`milestones` are (weight, actual date) pairs); None without weight;
+    - 0/100: BAC once finished (actual finish by `at`, or 100 % reported), else 0;
+    - 50/50: half of BAC once started (actual cost booked, or progress reported), all of it
+      once finished, else 0.
+    """
+    finished = (actual_finish is not None and actual_finish <= at) or percent_complete == HUNDRED
+    if method == MILESTONES:
+        stones = list(milestones)
+        total = sum((weight for weight, _done in stones), ZERO)
+        if not total:
+            return None
+        done = sum((w for w, actual in stones if actual is not None and actual <= at), ZERO)
+        return _money(bac * done / total)
+    if method == FIXED_0_100:
+        return bac if finished else ZERO
+    if method == FIXED_50_50:
+        if finished:
+            return bac
+        started = actual_cost > 0 or (percent_complete or ZERO) > 0
+        return _money(bac / 2) if started else ZERO
+    return earned_value(bac, percent_complete)
+
+
 @dataclass(frozen=True)
 class EVM:
     """The earned-value figures of one project at its status date.

@@ -27,11 +27,13 @@ from reporting.kpis import IN_FLIGHT
 # source table once (GROUP BY project), joined to the targets.
 _UPSERT = """
 WITH targets AS (
-    SELECT p.id, p.portfolio_id, p.state, p.budget_at_completion AS bac,
+    SELECT p.id, p.portfolio_id, p.state, p.budget_at_completion AS bac, p.actual_finish,
+           -- The project's own earned-value method, else its portfolio's.
+           COALESCE(NULLIF(p.ev_method, ''), pf.ev_method) AS ev_method,
            -- The end of the first reporting period: the last day of the start month.
            (date_trunc('month', p.baseline_start) + interval '1 month - 1 day')::date
                AS first_report_due
-    FROM projects_project p
+    FROM projects_project p JOIN portfolio_portfolio pf ON pf.id = p.portfolio_id
     WHERE %(all)s OR p.id = ANY(%(ids)s::bigint[])
 ),
 report AS (
@@ -77,8 +79,11 @@ ms AS (
                             AND COALESCE(m.actual_date, m.forecast_date) > m.baseline_date)
                AS slipping,
            COUNT(*) FILTER (WHERE m.actual_date IS NOT NULL) AS achieved,
-           COUNT(*) FILTER (WHERE m.actual_date <= m.baseline_date) AS on_time
-    FROM projects_milestone m JOIN targets t ON t.id = m.project_id
+           COUNT(*) FILTER (WHERE m.actual_date <= m.baseline_date) AS on_time,
+           -- Weighted milestones: the weight achieved by the status date, of all weight.
+           SUM(m.weight) AS weight_total,
+           COALESCE(SUM(m.weight) FILTER (WHERE m.actual_date <= sa.at), 0) AS weight_done
+    FROM projects_milestone m JOIN status_at sa ON sa.project_id = m.project_id
     GROUP BY m.project_id
 ),
 rk AS (
@@ -116,9 +121,28 @@ base AS (
     SELECT t.id, t.portfolio_id, t.state, t.bac, t.first_report_due,
            COALESCE(cost.pv, 0) AS pv, COALESCE(cost.ac, 0) AS ac,
            COALESCE(cost.fy_plan, 0) AS fy_plan,
-           -- No report yet: progress not yet reported (NULL), not zero.
-           report.percent_complete AS pct,
-           ROUND(t.bac * report.percent_complete / 100, 2) AS ev,
+           report.percent_complete AS pct, t.ev_method,
+           CASE t.ev_method
+               -- BAC × the weight of the milestones achieved by the status date ÷ all weight;
+               -- not measurable without weighted milestones.
+               WHEN 'milestones' THEN
+                   CASE WHEN ms.weight_total > 0
+                        THEN ROUND(t.bac * ms.weight_done / ms.weight_total, 2) END
+               -- 0/100: all of BAC once finished (actual finish by the status date, or 100 percent
+               -- reported), nothing before.
+               WHEN '0_100' THEN
+                   CASE WHEN t.actual_finish <= sa.at OR report.percent_complete = 100
+                        THEN t.bac ELSE 0 END
+               -- 50/50: half once started (money spent or progress reported), all once
+               -- finished.
+               WHEN '50_50' THEN
+                   CASE WHEN t.actual_finish <= sa.at OR report.percent_complete = 100
+                        THEN t.bac
+                        WHEN COALESCE(cost.ac, 0) > 0 OR report.percent_complete > 0
+                        THEN ROUND(t.bac / 2, 2) ELSE 0 END
+               -- Percent complete as reported; no report yet: not yet reported (NULL).
+               ELSE ROUND(t.bac * report.percent_complete / 100, 2)
+           END AS ev,
            COALESCE(report.overall_rag, '') AS reported_rag, report.period_end,
            ms.slip, COALESCE(ms.total, 0) AS total, COALESCE(ms.slipping, 0) AS slipping,
            COALESCE(ms.achieved, 0) AS achieved, COALESCE(ms.on_time, 0) AS on_time,
@@ -128,6 +152,7 @@ base AS (
            CASE WHEN COALESCE(score.total_weight, 0) = 0 THEN NULL
                 ELSE ROUND(score.weighted * 100 / score.total_weight, 2) END AS priority
     FROM targets t
+    JOIN status_at sa ON sa.project_id = t.id
     LEFT JOIN cost ON cost.project_id = t.id
     LEFT JOIN report ON report.project_id = t.id
     LEFT JOIN ms ON ms.project_id = t.id
@@ -162,13 +187,15 @@ rag AS (
     FROM evm
 )
 INSERT INTO projects_projectrollup (
-    project_id, portfolio_id, as_of, state, bac, pv, ev, ac, cv, sv, eac, etc, vac, cpi, spi, tcpi,
+    project_id, portfolio_id, as_of, state, bac, pv, ev, ev_method, ac, cv, sv, eac, etc, vac, cpi,
+    spi, tcpi,
     percent_complete, slip_days, milestones_total, milestones_slipping, milestones_achieved,
     milestones_on_time, on_time_rate, open_risks, high_risks, exposure, emv,
     pending_scope_changes, priority_score, schedule_rag, cost_rag, scope_rag, risk_rag,
     health_rag, reported_rag, last_report_period_end, first_report_due, fy_plan, computed_at
 )
-SELECT id, portfolio_id, %(as_of)s, state, bac, pv, ev, ac, ev - ac, ev - pv, eac, eac - ac,
+SELECT id, portfolio_id, %(as_of)s, state, bac, pv, ev, ev_method, ac, ev - ac, ev - pv, eac,
+       eac - ac,
        bac - eac, cpi, spi, tcpi, pct, slip, total, slipping, achieved, on_time, on_time_rate,
        open_risks, high_risks, exposure, emv, pending, priority,
        (ARRAY['green','amber','red'])[schedule_n + 1],
@@ -181,7 +208,8 @@ FROM rag
 ON CONFLICT (project_id) DO UPDATE SET
     portfolio_id = EXCLUDED.portfolio_id, as_of = EXCLUDED.as_of, state = EXCLUDED.state,
     bac = EXCLUDED.bac,
-    pv = EXCLUDED.pv, ev = EXCLUDED.ev, ac = EXCLUDED.ac, cv = EXCLUDED.cv, sv = EXCLUDED.sv,
+    pv = EXCLUDED.pv, ev = EXCLUDED.ev, ev_method = EXCLUDED.ev_method, ac = EXCLUDED.ac,
+    cv = EXCLUDED.cv, sv = EXCLUDED.sv,
     eac = EXCLUDED.eac, etc = EXCLUDED.etc, vac = EXCLUDED.vac, cpi = EXCLUDED.cpi,
     spi = EXCLUDED.spi, tcpi = EXCLUDED.tcpi, percent_complete = EXCLUDED.percent_complete,
     slip_days = EXCLUDED.slip_days, milestones_total = EXCLUDED.milestones_total,
@@ -322,8 +350,10 @@ _SERIES = (
     """,
     """
     WITH live AS (
-        SELECT p.id, p.portfolio_id, p.budget_at_completion AS bac
+        SELECT p.id, p.portfolio_id, p.budget_at_completion AS bac, p.actual_finish,
+               COALESCE(NULLIF(p.ev_method, ''), pf.ev_method) AS ev_method
         FROM projects_project p JOIN rollup_touched t ON t.portfolio_id = p.portfolio_id
+        JOIN portfolio_portfolio pf ON pf.id = p.portfolio_id
         WHERE p.state <> 'cancelled'
     ),
     money AS (
@@ -333,20 +363,64 @@ _SERIES = (
         GROUP BY l.portfolio_id, c.month
     ),
     monthly_report AS (
-        -- Each project's last submitted report in each month, as earned value.
+        -- Each project's last submitted report in each month.
         SELECT DISTINCT ON (s.project_id, date_trunc('month', s.period_end))
-               l.portfolio_id, s.project_id, date_trunc('month', s.period_end)::date AS month,
-               ROUND(l.bac * s.percent_complete / 100, 2) AS ev
+               s.project_id, date_trunc('month', s.period_end)::date AS month,
+               s.percent_complete
         FROM projects_statusreport s JOIN live l ON l.id = s.project_id
         WHERE s.state = 'submitted'
           AND NOT EXISTS (SELECT 1 FROM projects_statusreport c WHERE c.supersedes_id = s.id)
         ORDER BY s.project_id, date_trunc('month', s.period_end), s.period_end DESC
     ),
+    weight_done AS (
+        -- Weighted milestones: the weight achieved up to each month, per project.
+        SELECT m.project_id, date_trunc('month', m.actual_date)::date AS month,
+               SUM(SUM(m.weight)) OVER (PARTITION BY m.project_id
+                                        ORDER BY date_trunc('month', m.actual_date)) AS done
+        FROM projects_milestone m JOIN live l ON l.id = m.project_id
+        WHERE l.ev_method = 'milestones' AND m.actual_date IS NOT NULL
+        GROUP BY m.project_id, date_trunc('month', m.actual_date)
+    ),
+    weight_total AS (
+        SELECT m.project_id, SUM(m.weight) AS total
+        FROM projects_milestone m JOIN live l ON l.id = m.project_id
+        WHERE l.ev_method = 'milestones'
+        GROUP BY m.project_id HAVING SUM(m.weight) > 0
+    ),
+    fixed AS (
+        -- 0/100 and 50/50: the month a project started (money spent or progress reported)
+        -- and the month it finished (actual finish, or 100 percent reported).
+        SELECT l.id AS project_id, l.portfolio_id, l.bac, l.ev_method,
+               LEAST((SELECT MIN(c.month) FROM projects_costline c
+                      WHERE c.project_id = l.id AND c.actual > 0),
+                     (SELECT MIN(r.month) FROM monthly_report r
+                      WHERE r.project_id = l.id AND r.percent_complete > 0)) AS started,
+               LEAST(date_trunc('month', l.actual_finish)::date,
+                     (SELECT MIN(r.month) FROM monthly_report r
+                      WHERE r.project_id = l.id AND r.percent_complete = 100)) AS finished
+        FROM live l WHERE l.ev_method IN ('0_100', '50_50')
+    ),
+    project_month_ev AS (
+        -- Each project's earned value at the end of the months it moved, by its method.
+        SELECT l.portfolio_id, r.project_id, r.month,
+               ROUND(l.bac * r.percent_complete / 100, 2) AS ev
+        FROM monthly_report r JOIN live l ON l.id = r.project_id
+        WHERE l.ev_method = 'percent'
+        UNION ALL
+        SELECT l.portfolio_id, w.project_id, w.month, ROUND(l.bac * w.done / t.total, 2)
+        FROM weight_done w JOIN weight_total t ON t.project_id = w.project_id
+        JOIN live l ON l.id = w.project_id
+        UNION ALL
+        SELECT portfolio_id, project_id, started, ROUND(bac / 2, 2) FROM fixed
+        WHERE ev_method = '50_50' AND started < COALESCE(finished, 'infinity'::date)
+        UNION ALL
+        SELECT portfolio_id, project_id, finished, bac FROM fixed WHERE finished IS NOT NULL
+    ),
     ev_step AS (
         -- How much each project's EV moved that month; summed and accumulated below.
         SELECT portfolio_id, month,
                ev - COALESCE(LAG(ev) OVER (PARTITION BY project_id ORDER BY month), 0) AS step
-        FROM monthly_report
+        FROM project_month_ev
     ),
     ev_month AS (
         SELECT portfolio_id, month, SUM(step) AS step FROM ev_step GROUP BY portfolio_id, month

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from portfolio.choices import EvMethod
 from ppm.spreadsheets import csv_row, xlsx_row, xlsx_value
 from projects.models import Project
 
@@ -25,6 +26,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("bac", "BAC"),
     ("pv", "PV"),
     ("ev", "EV"),
+    ("ev_method", "EV method"),
     ("ac", "AC"),
     ("eac", "EAC"),
     ("etc", "ETC"),
@@ -46,9 +48,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 # Figures read from the project's rollup, by column key (None where it has no rollup yet).
 _ROLLUP = {
-    "pv", "ev", "ac", "eac", "etc", "fy_plan", "vac", "cpi", "spi", "tcpi", "slip_days",
-    "milestones_slipping",
-    "milestones_achieved", "milestones_on_time", "exposure", "high_risks",
+    "pv", "ev", "ev_method", "ac", "eac", "etc", "fy_plan", "vac", "cpi", "spi", "tcpi",
+    "slip_days", "milestones_slipping", "milestones_achieved", "milestones_on_time",
+    "exposure", "high_risks",
 }  # fmt: skip
 
 
@@ -81,6 +83,8 @@ def project_rows(projects: Iterable[Project]) -> Iterator[list[object]]:
         }
         for key in _ROLLUP:
             values[key] = getattr(r, key) if r else None
+        if r:
+            values["ev_method"] = EvMethod(r.ev_method).label
         yield [values[key] for key, _label in COLUMNS]
 
 

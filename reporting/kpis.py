@@ -130,11 +130,16 @@ CATALOGUE: tuple[Kpi, ...] = (
         label="Earned value",
         unit=Unit.MONEY,
         formula=(
-            "Σ EV: each project's BAC × the percent complete of its latest submitted status "
-            "report up to the status date."
+            "Σ EV, each project's earned by its method (the portfolio's, unless the project "
+            "overrides it) at its status date: percent complete = BAC × the percent complete "
+            "of its latest submitted report; weighted milestones = BAC × the weight of the "
+            "milestones achieved by the status date ÷ all milestone weight; 0/100 = BAC once "
+            "finished, else 0; 50/50 = half of BAC once started (money spent or progress "
+            "reported), all of it once finished."
         ),
         note=(
-            "A project with no submitted report has no EV (not yet reported, not zero): it "
+            "A project on percent complete with no submitted report, or on weighted "
+            "milestones with no milestone weight, has no EV (not yet reported, not zero): it "
             "adds nothing here and is left out of CPI and SPI."
         ),
         aggregate=Aggregate.SUM,
@@ -346,6 +351,25 @@ def catalogue_markdown() -> str:
             f"{kpi.direction} | {thresholds} |"
         )
     lines += [
+        "",
+        "## Earned value: worked examples",
+        "",
+        "One project, BAC 120,000, status date 31 May 2026 (its latest submitted report, 40 %",
+        "complete), 30,000 actual cost booked by then, and four milestones of weight 1, 2, 3",
+        "and 4: the first achieved on 10 March, the second on 20 May, the third on 2 June (after",
+        "the status date), the fourth open. `reporting/tests/test_engine.py` holds these.",
+        "",
+        "| Method | EV | CPI = EV ÷ AC |",
+        "|---|---|---|",
+        "| Percent complete as reported | 120,000 × 40 % = 48,000 | 1.60 |",
+        "| Weighted milestones | 120,000 × (1 + 2) ÷ 10 = 36,000 | 1.20 |",
+        "| 0/100, not finished | 0 | 0.00 |",
+        "| 0/100, actual finish 20 May | 120,000 | 4.00 |",
+        "| 50/50, started (money spent) | 60,000 | 2.00 |",
+        "| 50/50, actual finish 20 May | 120,000 | 4.00 |",
+        "",
+        "The PMO sets the method per portfolio; a project may override it. The S-curve's EV line",
+        "accumulates each project's value by its own method, month by month.",
         "",
         "## The list behind each tile",
         "",

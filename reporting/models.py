@@ -45,6 +45,12 @@ class ProjectRollup(models.Model):
     # EV and what is made from it are NULL while the project has no submitted status report:
     # progress not yet reported is not zero progress (projects.metrics.EVM).
     ev = _money(null=True)
+    ev_method = models.CharField(
+        max_length=10,
+        default="percent",
+        db_default="percent",
+        help_text="The method EV was earned by (EvMethod).",
+    )
     ac = _money()
     cv = _money(null=True)
     sv = _money(null=True)

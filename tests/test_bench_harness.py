@@ -60,6 +60,22 @@ def test_the_floor_statement_computes_the_same_totals_as_the_rollup_engine(tiny)
     assert differences(floor, rollup_totals()) == {}
 
 
+def test_the_floor_equals_the_engine_for_every_earned_value_method(tiny):
+    """Projects spread over the four methods (and the portfolio on weighted milestones)."""
+    from portfolio.models import Portfolio
+    from projects.models import Project
+
+    Portfolio.objects.update(ev_method="milestones")
+    methods = ["", "percent", "0_100", "50_50"]
+    for i, project in enumerate(Project.objects.order_by("pk")):
+        Project.objects.filter(pk=project.pk).update(ev_method=methods[i % 4])
+    recompute()
+    floor = floor_totals(as_of=timezone.localdate())
+
+    assert ProjectRollup.objects.values("ev_method").distinct().count() == 4
+    assert differences(floor, rollup_totals()) == {}
+
+
 def test_the_floor_check_notices_a_rollup_that_is_not_what_the_data_says(tiny):
     recompute()
     row = ProjectRollup.objects.order_by("pk").first()

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from portfolio.choices import EvMethod
 from portfolio.models import Portfolio, Program, ScoringCriterion, StrategicObjective
 from projects.choices import Category, DeliveryMethod, LifecycleState
 
@@ -53,6 +54,15 @@ class Project(models.Model):
     baseline_finish = models.DateField()
     forecast_finish = models.DateField(null=True, blank=True)
     actual_finish = models.DateField(null=True, blank=True)
+    ev_method = models.CharField(
+        "earned value method",
+        max_length=10,
+        choices=EvMethod.choices,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Blank: the portfolio's method.",
+    )
     budget_at_completion = models.DecimalField(
         max_digits=16,
         decimal_places=2,
@@ -87,6 +97,10 @@ class Project(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(budget_at_completion__gte=0), name="project_bac_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(ev_method="") | Q(ev_method__in=EvMethod.values),
+                name="project_ev_method_blank_or_known",
             ),
         ]
 

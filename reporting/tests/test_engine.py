@@ -35,11 +35,21 @@ def expected(project) -> dict:
     )
     pct = report.percent_complete if report else None
     at = metrics.status_date(last_report_period_end=report and report.period_end, as_of=AS_OF)
+    method = project.ev_method or project.portfolio.ev_method
+    ac = metrics.actual_cost([(c.month, c.actual) for c in lines], at=at)
     evm = metrics.EVM(
         bac=project.budget_at_completion,
         pv=metrics.planned_value([(c.month, c.planned) for c in lines], at=at),
-        ev=metrics.earned_value(project.budget_at_completion, pct),
-        ac=metrics.actual_cost([(c.month, c.actual) for c in lines], at=at),
+        ev=metrics.earned_value_by_method(
+            method,
+            bac=project.budget_at_completion,
+            percent_complete=pct,
+            milestones=[(m.weight, m.actual_date) for m in project.milestones.all()],
+            at=at,
+            actual_cost=ac,
+            actual_finish=project.actual_finish,
+        ),
+        ac=ac,
     )
     dates = [
         metrics.MilestoneDates(m.baseline_date, m.forecast_date, m.actual_date, m.is_key)
@@ -69,6 +79,7 @@ def expected(project) -> dict:
         "slip_days": metrics.project_slip_days(dates),
         "milestones_slipping": metrics.slipped_milestones(dates),
         "percent_complete": pct,
+        "ev_method": method,
         "first_report_due": metrics.first_report_period_end(project.baseline_start),
         "on_time_rate": metrics.on_time_rate(dates),
         "exposure": sum(scores),
@@ -368,6 +379,50 @@ def test_the_s_curve_series_accumulates_earned_value_by_month(pm, portfolio):
     ]
 
 
+def test_the_s_curve_earns_value_by_each_projects_method(pm, portfolio):
+    """Before: the S-curve's EV line read percent complete whatever the method."""
+    from reporting.models import PortfolioMonth
+
+    by_milestones = ProjectFactory(
+        portfolio=portfolio, manager=pm, budget_at_completion=D("1000"), ev_method="milestones"
+    )
+    for weight, done in [("1", date(2026, 1, 20)), ("3", date(2026, 3, 5)), ("4", None)]:
+        MilestoneFactory(
+            project=by_milestones,
+            weight=D(weight),
+            baseline_date=date(2026, 4, 1),
+            actual_date=done,
+        )
+    half_half = ProjectFactory(
+        portfolio=portfolio,
+        manager=pm,
+        budget_at_completion=D("600"),
+        ev_method="50_50",
+        actual_finish=date(2026, 4, 10),
+    )
+    CostLineFactory(project=half_half, month=date(2026, 2, 1), planned=D("0"), actual=D("50"))
+    all_or_nothing = ProjectFactory(
+        portfolio=portfolio, manager=pm, budget_at_completion=D("300"), ev_method="0_100"
+    )
+    StatusReportFactory(
+        project=all_or_nothing,
+        period_end=date(2026, 3, 31),
+        state="submitted",
+        submitted_at=timezone.now(),
+        percent_complete=D("100"),
+    )
+
+    recompute(as_of=AS_OF)
+
+    ev = dict(PortfolioMonth.objects.filter(portfolio=portfolio).values_list("month", "ev"))
+    assert ev == {
+        date(2026, 1, 1): D("125.00"),  # 1 of 8 weight × 1,000
+        date(2026, 2, 1): D("425.00"),  # + half of 600 once money is spent
+        date(2026, 3, 1): D("1100.00"),  # 4 of 8 weight: 500; 300; + 300 reported finished
+        date(2026, 4, 1): D("1400.00"),  # the 50/50 project finishes: its other 300
+    }
+
+
 def test_demand_is_summed_by_month_and_resource_group(pm, portfolio):
     from portfolio.tests.factories import ResourceFactory
     from projects.models import Allocation
@@ -425,3 +480,57 @@ def test_the_project_page_shows_pv_status_date_etc_and_tcpi_or_not_yet_reported(
     page = client.get(reverse("projects:detail", args=[silent.pk])).content.decode()
     assert "Not yet reported." in page
     assert "budget: no cost efficiency measured yet" in page
+
+
+@pytest.mark.parametrize(
+    ("method", "finished", "expected_ev"),
+    [
+        # BAC 120,000 × 40 % reported.
+        ("percent", None, D("48000.00")),
+        # Weight achieved by the 31 May status date: 1 + 2 of 10 (the 2 June one is later).
+        ("milestones", None, D("36000.00")),
+        # Not finished: nothing yet; finished on 20 May: all of BAC.
+        ("0_100", None, D("0")),
+        ("0_100", date(2026, 5, 20), D("120000.00")),
+        # Started (money spent): half; finished: all.
+        ("50_50", None, D("60000.00")),
+        ("50_50", date(2026, 5, 20), D("120000.00")),
+    ],
+)
+def test_worked_examples_of_each_earned_value_method(pm, method, finished, expected_ev):
+    """docs/metrics.md tells these same examples."""
+    project = ProjectFactory(
+        manager=pm,
+        budget_at_completion=D("120000"),
+        ev_method=method,
+        actual_finish=finished,
+    )
+    CostLineFactory(project=project, month=date(2026, 5, 1), planned=D("50000"), actual=D("30000"))
+    StatusReportFactory(
+        project=project,
+        period_end=date(2026, 5, 31),
+        state="submitted",
+        submitted_at=timezone.now(),
+        percent_complete=D("40"),
+    )
+    for weight, done in [(1, date(2026, 3, 10)), (2, date(2026, 5, 20)), (3, date(2026, 6, 2))]:
+        MilestoneFactory(
+            project=project, weight=D(weight), baseline_date=done, actual_date=done, is_key=False
+        )
+    MilestoneFactory(project=project, weight=D("4"), baseline_date=date(2026, 9, 30))
+
+    recompute(project_ids=[project.pk], as_of=AS_OF)
+
+    row = ProjectRollup.objects.get(project=project)
+    assert (row.ev_method, row.ev) == (method, expected_ev)
+    assert row.cpi == round(expected_ev / D("30000"), 4)
+
+
+def test_a_project_takes_its_portfolios_method_unless_it_overrides_it(pm, portfolio):
+    portfolio.ev_method = "0_100"
+    portfolio.save()
+    inherits = ProjectFactory(manager=pm, portfolio=portfolio)
+    overrides = ProjectFactory(manager=pm, portfolio=portfolio, ev_method="50_50")
+    recompute(project_ids=[inherits.pk, overrides.pk], as_of=AS_OF)
+    assert ProjectRollup.objects.get(project=inherits).ev_method == "0_100"
+    assert ProjectRollup.objects.get(project=overrides).ev_method == "50_50"

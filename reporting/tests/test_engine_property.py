@@ -11,6 +11,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from portfolio.choices import EvMethod
+from portfolio.tests.factories import PortfolioFactory
 from projects.tests.factories import (
     CostLineFactory,
     MilestoneFactory,
@@ -45,7 +47,11 @@ reports = st.lists(
 )
 milestones = st.lists(
     st.tuples(
-        days, st.integers(-30, 90), st.one_of(st.none(), st.integers(-20, 40)), st.booleans()
+        days,
+        st.integers(-30, 90),
+        st.one_of(st.none(), st.integers(-20, 40)),
+        st.booleans(),
+        st.decimals(min_value=0, max_value=50, places=2),
     ),
     max_size=6,
 )
@@ -60,11 +66,25 @@ risks = st.lists(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(bac=money, lines=cost_lines, reps=reports, stones=milestones, rsk=risks)
-def test_sql_rollup_equals_python_definition(pm, bac, lines, reps, stones, rsk):
+@given(
+    bac=money,
+    lines=cost_lines,
+    reps=reports,
+    stones=milestones,
+    rsk=risks,
+    methods=st.tuples(st.sampled_from(EvMethod.values), st.sampled_from(["", *EvMethod.values])),
+    finish=st.one_of(st.none(), days),
+)
+def test_sql_rollup_equals_python_definition(pm, bac, lines, reps, stones, rsk, methods, finish):
+    portfolio_method, project_method = methods
     with transaction.atomic():
         project = ProjectFactory(
-            manager=pm, budget_at_completion=bac, baseline_start=date(2024, 1, 1)
+            manager=pm,
+            budget_at_completion=bac,
+            baseline_start=date(2024, 1, 1),
+            ev_method=project_method,
+            actual_finish=finish,
+            portfolio=PortfolioFactory(ev_method=portfolio_method),
         )
         for month, expense, category, planned, spent in lines:
             CostLineFactory(
@@ -83,9 +103,10 @@ def test_sql_rollup_equals_python_definition(pm, bac, lines, reps, stones, rsk):
                 state="submitted" if submitted else "draft",
                 submitted_at=timezone.now() if submitted else None,
             )
-        for baseline, slip, done_offset, key in stones:
+        for baseline, slip, done_offset, key, weight in stones:
             MilestoneFactory(
                 project=project,
+                weight=weight,
                 baseline_date=baseline,
                 forecast_date=baseline + timedelta(days=slip),
                 is_key=key,

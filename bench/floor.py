@@ -139,13 +139,20 @@ FROM (
                 ) w
                 LEFT JOIN (
                     SELECT l.project_id,
-                           SUM(CASE WHEN l.month < date_trunc('month', d.at) THEN l.planned
-                                    ELSE ROUND(l.planned * EXTRACT(DAY FROM d.at)
-                                               / EXTRACT(DAY FROM date_trunc('month', d.at)
+                           SUM(CASE WHEN l.month < date_trunc('month', d.pv_at) THEN l.planned
+                                    WHEN l.month > date_trunc('month', d.pv_at) THEN 0
+                                    ELSE ROUND(l.planned * EXTRACT(DAY FROM d.pv_at)
+                                               / EXTRACT(DAY FROM date_trunc('month', d.pv_at)
                                                          + interval '1 month - 1 day'), 2)
                                END) AS pv,
                            SUM(l.actual) AS ac
-                    FROM (SELECT p2.id, COALESCE(r2.period_end, %(as_of)s::date) AS at
+                    FROM (SELECT p2.id, COALESCE(r2.period_end, %(as_of)s::date) AS at,
+                                 -- on hold: planned value stops at the hold date
+                                 CASE WHEN p2.state = 'on_hold' THEN LEAST(
+                                     COALESCE(r2.period_end, %(as_of)s::date),
+                                     COALESCE(p2.on_hold_since,
+                                              date_trunc('month', %(as_of)s::date)::date))
+                                 ELSE COALESCE(r2.period_end, %(as_of)s::date) END AS pv_at
                           FROM projects_project p2
                           LEFT JOIN report r2 ON r2.project_id = p2.id) d
                     JOIN projects_costline l
@@ -288,7 +295,8 @@ CROSS JOIN (
         JOIN projects_project p ON p.id = a.project_id
         JOIN portfolio_resource r ON r.id = a.resource_id
         WHERE p.state NOT IN ('cancelled', 'closed')
-          AND NOT (p.state = 'on_hold' AND a.month >= date_trunc('month', %(as_of)s::date))
+          AND NOT (p.state = 'on_hold' AND a.month >= date_trunc(
+              'month', COALESCE(p.on_hold_since, %(as_of)s::date)))
         GROUP BY p.portfolio_id, a.month, r."group"
     ) booked
 ) demand

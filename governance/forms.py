@@ -10,6 +10,7 @@ from django import forms
 from governance.selectors.scores import ScoreRow
 from governance.services.criteria import MAX_WEIGHT, SCALE_CEILING, SCALE_FLOOR
 from governance.services.scores import MAX_COMMENT, ScoreInput, comment_field, score_field
+from portfolio.choices import EvMethod
 from portfolio.models import ScoringCriterion
 
 DIRECTIONS = [("higher", "Higher is better"), ("lower", "Lower is better")]
@@ -171,3 +172,78 @@ class ApplyForm(forms.Form):
         help_text="Why the portfolio is rebalanced; recorded in each project's history.",
         error_messages={"required": "Give the reason for this rebalance; it goes on record."},
     )
+
+
+def _threshold(label: str, help_text: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        min_value=Decimal("0.001"),
+        max_value=Decimal("2"),
+        max_digits=5,
+        decimal_places=3,
+        help_text=help_text,
+    )
+
+
+class HealthPolicyForm(forms.Form):
+    """The PMO's health thresholds and risk bands (portfolio.models.HealthPolicy)."""
+
+    cpi_amber = _threshold("CPI amber below", "A CPI below this is amber.")
+    cpi_red = _threshold("CPI red below", "A CPI below this is red.")
+    spi_amber = _threshold("SPI amber below", "An SPI below this is amber.")
+    spi_red = _threshold("SPI red below", "An SPI below this is red.")
+    slip_amber_days = forms.IntegerField(
+        label="Slip amber from (days)", min_value=0, max_value=3650
+    )
+    slip_red_days = forms.IntegerField(label="Slip red from (days)", min_value=0, max_value=3650)
+    risk_amber_score = forms.IntegerField(
+        label="Risk amber from (score)", min_value=1, max_value=25
+    )
+    risk_red_score = forms.IntegerField(
+        label="Risk red from (score)",
+        min_value=1,
+        max_value=25,
+        help_text="Also the line for “high” risks on the dashboard.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    @classmethod
+    def for_policy(cls, policy, data=None) -> HealthPolicyForm:
+        initial = {name: getattr(policy, name) for name in cls.base_fields}
+        return cls(data=data, initial=initial, prefix="policy")
+
+    def values(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class EvMethodForm(forms.Form):
+    """One portfolio's earned-value method, with the method the PMO saw."""
+
+    ev_method = forms.ChoiceField(label="Earned value method", choices=EvMethod.choices)
+    seen = forms.ChoiceField(choices=EvMethod.choices, widget=forms.HiddenInput)
+
+    @classmethod
+    def for_portfolio(cls, portfolio, data=None) -> EvMethodForm:
+        initial = {"ev_method": portfolio.ev_method, "seen": portfolio.ev_method}
+        return cls(data=data, initial=initial, prefix=f"ev-{portfolio.pk}")
+
+
+class EnvelopeForm(forms.Form):
+    """One portfolio's envelope for one fiscal year (blank removes it)."""
+
+    amount = forms.DecimalField(
+        label="Envelope",
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=16,
+        decimal_places=2,
+    )
+    seen = forms.DecimalField(required=False, widget=forms.HiddenInput, max_digits=16)
+
+    @classmethod
+    def for_envelope(cls, portfolio, fiscal_year: int, amount, data=None) -> EnvelopeForm:
+        return cls(
+            data=data,
+            initial={"amount": amount, "seen": amount},
+            prefix=f"env-{portfolio.pk}-{fiscal_year}",
+        )

@@ -1,4 +1,9 @@
-from governance.views import criteria, ranking, scores
+from governance.views import criteria, policy, ranking, scores
 
 app_name = "governance"
-urlpatterns = [*criteria.urlpatterns, *scores.urlpatterns, *ranking.urlpatterns]
+urlpatterns = [
+    *criteria.urlpatterns,
+    *policy.urlpatterns,
+    *scores.urlpatterns,
+    *ranking.urlpatterns,
+]

@@ -213,6 +213,9 @@ class HealthPolicy(models.Model):
     slip_red_days = models.PositiveIntegerField(default=30)
     risk_amber_score = models.PositiveSmallIntegerField(default=10)
     risk_red_score = models.PositiveSmallIntegerField(default=15)
+    version = models.PositiveIntegerField(
+        default=1, help_text="Bumped by every change: the PMO's edits are checked against it."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -31,6 +31,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         (Role.PROJECT_MANAGER, Role.DIRECTOR, Role.PMO, Role.EXECUTIVE),
     ),
     NavItem("Scoring criteria", "governance:criteria", (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)),
+    NavItem("Figures policy", "governance:policy", (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)),
     NavItem("Admin", "admin:index", (), superuser_only=True),
 )
 

@@ -41,6 +41,15 @@ def status_date(*, last_report_period_end: date | None, as_of: date) -> date:
     return last_report_period_end or as_of
 
 
+def hold_date(*, state: str, on_hold_since: date | None, as_of: date) -> date | None:
+    """The day a project on hold stopped: its recorded hold date, or (not recorded) the first
+    of `as_of`'s month. None unless on hold. Planned value stops there (PV is measured at the
+    earlier of the status date and this day) and its plan from this month on is released."""
+    if state != "on_hold":
+        return None
+    return on_hold_since or as_of.replace(day=1)
+
+
 def prorated_plan(month: date, amount: Decimal, *, at: date) -> Decimal:
     """The part of one month's planned cost that falls on or before `at`.
 

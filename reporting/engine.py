@@ -28,6 +28,11 @@ from reporting.kpis import IN_FLIGHT
 _UPSERT = """
 WITH targets AS (
     SELECT p.id, p.portfolio_id, p.state, p.budget_at_completion AS bac, p.actual_finish,
+           -- On hold: planned value stops at the hold date, and the plan from its month on
+           -- is released (without a recorded date: from the current month).
+           CASE WHEN p.state = 'on_hold'
+                THEN COALESCE(p.on_hold_since, date_trunc('month', %(as_of)s::date)::date)
+           END AS held_on,
            -- The project's own earned-value method, else its portfolio's.
            COALESCE(NULLIF(p.ev_method, ''), pf.ev_method) AS ev_method,
            -- The end of the first reporting period: the last day of the start month.
@@ -46,24 +51,26 @@ report AS (
     ORDER BY s.project_id, s.period_end DESC
 ),
 status_at AS (
-    -- EVM is measured at the status date: the latest report's period end, else as_of.
-    SELECT t.id AS project_id, COALESCE(report.period_end, %(as_of)s::date) AS at
+    -- EVM is measured at the status date: the latest report's period end, else as_of; a
+    -- project on hold plans nothing after its hold date.
+    SELECT t.id AS project_id, COALESCE(report.period_end, %(as_of)s::date) AS at,
+           LEAST(COALESCE(report.period_end, %(as_of)s::date), t.held_on) AS pv_at
     FROM targets t LEFT JOIN report ON report.project_id = t.id
 ),
 cost AS (
     SELECT c.project_id,
-           SUM(CASE WHEN c.month < date_trunc('month', sa.at)::date THEN c.planned
-                    ELSE ROUND(c.planned * EXTRACT(DAY FROM sa.at)
-                               / EXTRACT(DAY FROM (date_trunc('month', sa.at)
+           SUM(CASE WHEN c.month < date_trunc('month', sa.pv_at)::date THEN c.planned
+                    ELSE ROUND(c.planned * EXTRACT(DAY FROM sa.pv_at)
+                               / EXTRACT(DAY FROM (date_trunc('month', sa.pv_at)
                                                    + interval '1 month - 1 day')), 2)
-               END) FILTER (WHERE c.month <= date_trunc('month', sa.at)::date) AS pv,
+               END) FILTER (WHERE c.month <= date_trunc('month', sa.pv_at)::date) AS pv,
            SUM(c.actual) FILTER (WHERE c.month <= date_trunc('month', sa.at)::date) AS ac,
            -- This fiscal year's plan; a project on hold keeps only the months before the
            -- current one (the rule of the ranking and the capacity demand).
            SUM(c.planned) FILTER (
                WHERE c.month BETWEEN %(fy_first)s AND %(fy_last)s
-                 AND NOT (t.state = 'on_hold'
-                          AND c.month >= date_trunc('month', %(as_of)s::date))) AS fy_plan
+                 AND (t.held_on IS NULL OR c.month < date_trunc('month', t.held_on)))
+               AS fy_plan
     FROM projects_costline c
     JOIN status_at sa ON sa.project_id = c.project_id
     JOIN targets t ON t.id = c.project_id
@@ -450,9 +457,10 @@ _SERIES = (
     JOIN rollup_touched t ON t.portfolio_id = p.portfolio_id
     JOIN portfolio_resource r ON r.id = a.resource_id
     WHERE p.state NOT IN ('cancelled', 'closed')
-      -- A project on hold keeps what it booked before this month and releases the rest
-      -- (the rule the ranking's what-if applies when it defers a project).
-      AND NOT (p.state = 'on_hold' AND a.month >= date_trunc('month', %(as_of)s::date))
+      -- A project on hold keeps what it booked before its hold date's month (this month,
+      -- without a recorded date) and releases the rest: the ranking's rule too.
+      AND NOT (p.state = 'on_hold'
+               AND a.month >= date_trunc('month', COALESCE(p.on_hold_since, %(as_of)s::date)))
     GROUP BY p.portfolio_id, a.month, r."group"
     """,
 )

@@ -116,7 +116,8 @@ CATALOGUE: tuple[Kpi, ...] = (
         unit=Unit.MONEY,
         formula=(
             "Σ PV: each project's planned cost of the months before its status date, plus "
-            "the status date's month prorated by day."
+            "the status date's month prorated by day. A project on hold plans nothing after "
+            "its hold date: its PV is measured at the earlier of the two."
         ),
         aggregate=Aggregate.SUM,
         direction=Direction.NEUTRAL,
@@ -185,9 +186,9 @@ CATALOGUE: tuple[Kpi, ...] = (
         unit=Unit.MONEY,
         formula=(
             "Σ each project's planned cost in the months of the current fiscal year (a project "
-            "on hold: only the months before the current one, as the ranking and the capacity "
-            "demand count it). Envelope share = this sum ÷ the fiscal year's envelope, the "
-            "same on the dashboard, the portfolio list and page, and the ranking."
+            "on hold: only the months before its hold date's month, as the ranking and the "
+            "capacity demand count it). Envelope share = this sum ÷ the fiscal year's "
+            "envelope, the same on the dashboard, the portfolio list and page, and the ranking."
         ),
         aggregate=Aggregate.SUM,
         direction=Direction.NEUTRAL,

@@ -137,6 +137,8 @@ def _pages(project: Project) -> list[tuple[str, str | None, str]]:
             f"?act-{live.pk}=defer&v-{live.pk}={live.version}",
         ),
         ("criteria", "pmo", "/governance/criteria/"),
+        ("figures policy", "pmo", "/governance/policy/"),
+        ("figures policy, read only", director, "/governance/policy/"),
     ]
 
 

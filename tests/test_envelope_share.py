@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 TODAY = date(2026, 8, 15)
 
 
-def _organisation(portfolio, pm, year: int) -> None:
+def _organisation(portfolio, pm, year: int, *, held_since=None) -> None:
     first, last = fiscal_year_months(year)
     PortfolioBudgetFactory(portfolio=portfolio, fiscal_year=year, amount=Decimal("1000000"))
     plans = {
@@ -41,6 +41,7 @@ def _organisation(portfolio, pm, year: int) -> None:
             portfolio=portfolio,
             manager=pm,
             state=state,
+            on_hold_since=held_since if state == LifecycleState.ON_HOLD else None,
             baseline_start=first,
             baseline_finish=date(first.year + 2, 1, 1),
         )
@@ -53,13 +54,17 @@ def _organisation(portfolio, pm, year: int) -> None:
         )
 
 
-@pytest.mark.parametrize("start_month", [1, 4])
+@pytest.mark.parametrize(
+    ("start_month", "held_in_first_month"), [(1, False), (4, False), (1, True)]
+)
 def test_the_dashboard_portfolio_pages_and_ranking_show_one_envelope_share(
-    settings, client, director, portfolio, pm, start_month
+    settings, client, director, portfolio, pm, start_month, held_in_first_month
 ):
     settings.FISCAL_YEAR_START_MONTH = start_month
     year = current_fiscal_year(TODAY)
-    _organisation(portfolio, pm, year)
+    first = fiscal_year_months(year)[0]
+    held_since = first.replace(day=10) if held_in_first_month else None
+    _organisation(portfolio, pm, year, held_since=held_since)
     recompute(as_of=TODAY)
 
     money = portfolio_dashboard(
@@ -68,12 +73,15 @@ def test_the_dashboard_portfolio_pages_and_ranking_show_one_envelope_share(
     (summary,) = portfolio_summaries(user=director, fiscal_year=year)
     ranking = build_ranking(ranking_data(portfolio=portfolio, fiscal_year=year, today=TODAY))
 
-    # Active and approved count their whole year; on hold only the month before August.
-    expected_plan = Decimal("300000") + Decimal("210000") + Decimal("50000")
+    # Active and approved count their whole year; on hold only the months before its hold
+    # date's month (without one recorded: before August, the current month).
+    expected_plan = Decimal("300000") + Decimal("210000")
+    if not held_in_first_month:
+        expected_plan += Decimal("50000")
     assert money[0].year_plan == summary.fy_plan == ranking.now.in_flight == expected_plan
     share = envelope_share(expected_plan, Decimal("1000000"))
     assert money[0].envelope_share == summary.envelope_share == ranking.now.in_flight_share
-    assert share == Decimal("56.0")
+    assert share == (Decimal("51.0") if held_in_first_month else Decimal("56.0"))
     # The ranking's own total also draws the proposed project: a different, labelled figure.
     assert ranking.now.share > share
 

@@ -144,6 +144,8 @@ def _kwarg_sets(name: str, params: list[str], world) -> list[dict]:
             choices = world["ids"][param]
         elif param == "fmt":
             choices = ["csv", "xlsx"]
+        elif param == "fiscal_year":
+            choices = [2026, 1999, 2101]
         elif param == "kind":
             choices = list(world["items"])
         elif param == "item_pk":

@@ -359,6 +359,7 @@ def test_a_director_gets_both_sections_and_the_portfolio_table_filters_in_place(
         "My projects",
         "Lessons learned",
         "Scoring criteria",
+        "Figures policy",
     ]
     assert page.locator("[data-testid=portfolio-card]").count() == 2
 

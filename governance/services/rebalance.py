@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from governance.lifecycle import DONE, TARGET_STATE, RebalanceAction, refusal
 from portfolio.models import Portfolio
 from ppm.access import can_change
 from ppm.audit import acting_as
+from projects.choices import LifecycleState
 from projects.models import Project
 from projects.services.common import ConflictError, DomainError, mark_rollup_stale, save_versioned
 
@@ -106,9 +108,16 @@ def portfolio_rebalance(
             raise RebalanceRefused(problems, codes)
         done = [(locked[c.project_id], c.action) for c in moves]
         with acting_as(by, reason=rebalance_reason(done, reason)):
+            today = timezone.localdate()
             for change in moves:
                 project = locked[change.project_id]
                 project.state = TARGET_STATE[change.action]
-                save_versioned(project, expected_version=change.expected_version, fields=["state"])
+                # The hold date freezes planned value and releases the rest of the plan.
+                project.on_hold_since = today if project.state == LifecycleState.ON_HOLD else None
+                save_versioned(
+                    project,
+                    expected_version=change.expected_version,
+                    fields=["state", "on_hold_since"],
+                )
             mark_rollup_stale(*ids)
     return [project for project, _ in done]

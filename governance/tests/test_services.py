@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from governance import services
 from governance.scoring import stamp
@@ -338,6 +339,9 @@ def test_a_rebalance_defers_cancels_and_resumes_in_one_decision(director, portfo
     )
     assert [p.code for p in changed] == ["A-1", "B-2", "C-3"]
     assert states(three) == ["on_hold", "cancelled", "active"]
+    # The hold date: planned value stops there and the rest of the plan is released.
+    held = [Project.objects.get(pk=p.pk).on_hold_since for p in three]
+    assert held == [timezone.localdate(), None, None]
     assert [Project.objects.get(pk=p.pk).version for p in three] == [2, 2, 2]
     assert [requested(p) for p in three] == [n + 1 for n in before]
     entry = history_for(a)[0]

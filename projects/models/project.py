@@ -46,6 +46,12 @@ class Project(models.Model):
     state = models.CharField(
         max_length=10, choices=LifecycleState.choices, default=LifecycleState.PROPOSED
     )
+    on_hold_since = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day the project was put on hold: its planned value stops there and the "
+        "rest of its plan is released. Empty unless on hold.",
+    )
     current_gate = models.CharField(
         max_length=100, blank=True, help_text="Name of the last stage gate passed."
     )

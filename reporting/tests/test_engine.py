@@ -37,9 +37,12 @@ def expected(project) -> dict:
     at = metrics.status_date(last_report_period_end=report and report.period_end, as_of=AS_OF)
     method = project.ev_method or project.portfolio.ev_method
     ac = metrics.actual_cost([(c.month, c.actual) for c in lines], at=at)
+    held = metrics.hold_date(state=project.state, on_hold_since=project.on_hold_since, as_of=AS_OF)
     evm = metrics.EVM(
         bac=project.budget_at_completion,
-        pv=metrics.planned_value([(c.month, c.planned) for c in lines], at=at),
+        pv=metrics.planned_value(
+            [(c.month, c.planned) for c in lines], at=min(at, held) if held else at
+        ),
         ev=metrics.earned_value_by_method(
             method,
             bac=project.budget_at_completion,
@@ -534,3 +537,33 @@ def test_a_project_takes_its_portfolios_method_unless_it_overrides_it(pm, portfo
     recompute(project_ids=[inherits.pk, overrides.pk], as_of=AS_OF)
     assert ProjectRollup.objects.get(project=inherits).ev_method == "0_100"
     assert ProjectRollup.objects.get(project=overrides).ev_method == "50_50"
+
+
+def test_a_project_on_hold_plans_nothing_after_its_hold_date(pm, portfolio):
+    """Before: an on-hold project kept accruing planned value and turned red."""
+    held = ProjectFactory(
+        portfolio=portfolio,
+        manager=pm,
+        state="on_hold",
+        on_hold_since=date(2026, 4, 10),
+        budget_at_completion=D("120000"),
+    )
+    for month in range(1, 7):
+        CostLineFactory(project=held, month=date(2026, month, 1), planned=D("10000"))
+    StatusReportFactory(
+        project=held,
+        period_end=date(2026, 5, 31),
+        state="submitted",
+        submitted_at=timezone.now(),
+        percent_complete=D("30"),
+    )
+
+    recompute(project_ids=[held.pk], as_of=AS_OF)
+
+    row = ProjectRollup.objects.get(project=held)
+    # Jan–Mar whole, April to the 10th of 30 days: 30,000 + 3,333.33; nothing after.
+    assert row.pv == D("33333.33")
+    assert row.ev == D("36000.00") and row.spi == D("1.0800")
+    assert row.schedule_rag == "green"
+    # Its plan from April on is released from this fiscal year's plan (the envelope share).
+    assert row.fy_plan == D("30000.00")

@@ -74,8 +74,12 @@ risks = st.lists(
     rsk=risks,
     methods=st.tuples(st.sampled_from(EvMethod.values), st.sampled_from(["", *EvMethod.values])),
     finish=st.one_of(st.none(), days),
+    held=st.one_of(st.none(), st.just(None), days),
+    on_hold=st.booleans(),
 )
-def test_sql_rollup_equals_python_definition(pm, bac, lines, reps, stones, rsk, methods, finish):
+def test_sql_rollup_equals_python_definition(
+    pm, bac, lines, reps, stones, rsk, methods, finish, held, on_hold
+):
     portfolio_method, project_method = methods
     with transaction.atomic():
         project = ProjectFactory(
@@ -84,6 +88,8 @@ def test_sql_rollup_equals_python_definition(pm, bac, lines, reps, stones, rsk, 
             baseline_start=date(2024, 1, 1),
             ev_method=project_method,
             actual_finish=finish,
+            state="on_hold" if on_hold else "active",
+            on_hold_since=held if on_hold else None,
             portfolio=PortfolioFactory(ev_method=portfolio_method),
         )
         for month, expense, category, planned, spent in lines:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import (
     BooleanField,
     Case,
+    DateField,
     DecimalField,
     F,
     IntegerField,
@@ -20,7 +21,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 
 from governance.lifecycle import DRAWING_STATES, LIVE_STATES
 from governance.scoring import CriterionFacts, ScoreFacts, priority
@@ -73,11 +74,21 @@ class RankingData:
     others_draw: dict[str, Decimal]  # other portfolios' drawn hours, by group
 
 
+def _release_month(boundary: date, project: str = "") -> Coalesce:
+    """The month a project's plan is released from: its hold date's month when it is on hold
+    (the engine's rule), else `boundary` (the current month: where a deferral would cut)."""
+    return Coalesce(
+        TruncMonth(f"{project}on_hold_since", output_field=DateField()),
+        Value(boundary),
+        output_field=DateField(),
+    )
+
+
 def _planned(year: int, before: date | None = None) -> Subquery:
     first, last = fiscal_year_months(year)
     lines = CostLine.objects.filter(project=OuterRef("pk"), month__range=(first, last))
     if before is not None:
-        lines = lines.filter(month__lt=before)
+        lines = lines.filter(month__lt=_release_month(before, "project__"))
     return Subquery(
         lines.order_by().values("project").annotate(total=Sum("planned")).values("total"),
         output_field=_MONEY_FIELD,
@@ -140,7 +151,7 @@ def ranking_data(*, portfolio: Portfolio, fiscal_year: int, today: date) -> Rank
             ),
             group=F("resource__group"),
             past=Case(
-                When(month__lt=boundary, then=Value(True)),
+                When(month__lt=_release_month(boundary, "project__"), then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
             ),

@@ -6,12 +6,17 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
+from django.db.models import Max, Min, QuerySet
+from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from portfolio.choices import EvMethod
 from ppm.spreadsheets import csv_row, xlsx_row, xlsx_value
 from projects.models import Project
+from reporting.models import ProjectRollup
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("code", "Code"),
@@ -102,9 +107,70 @@ def to_csv(projects: Iterable[Project]) -> Iterator[str]:
         yield buffer.getvalue()
 
 
-def to_xlsx(projects: Iterable[Project]) -> bytes:
-    """An Excel workbook with typed cells: amounts as numbers, dates as dates, text as text
-    (never a formula), a bold header."""
+# Excel number formats by column: money with separators and cents, ratios to two places,
+# whole numbers, ISO dates. Other columns are text.
+_MONEY = {"bac", "pv", "ev", "ac", "eac", "etc", "fy_plan", "vac"}
+_RATIOS = {"cpi", "spi", "tcpi"}
+_DATES = {"status_date", "baseline_finish", "forecast_finish", "figures_as_of"}
+_COUNTS = {"slip_days", "milestones_slipping", "milestones_achieved", "milestones_on_time",
+           "exposure", "high_risks"}  # fmt: skip
+NUMBER_FORMATS = {
+    **dict.fromkeys(_MONEY, "#,##0.00"),
+    **dict.fromkeys(_RATIOS, "0.00"),
+    **dict.fromkeys(_DATES, "yyyy-mm-dd"),
+    **dict.fromkeys(_COUNTS, "0"),
+}
+
+
+def _filters_in_words(params) -> list[str]:
+    words = [f"name or code contains “{params.search}”"] if params.search else []
+    for label, value in (
+        ("state", params.state),
+        ("category", params.category),
+        ("rule health", params.rule_health),
+        ("reported status", params.reported),
+    ):
+        if value:
+            words.append(f"{label}: {value}")
+    if params.portfolio:
+        words.append(f"portfolio #{params.portfolio}")
+    return words + [f.label for f in params.drill_filters]
+
+
+def export_about(projects: QuerySet[Project], params, *, exported_by) -> list[tuple[str, str]]:
+    """What the workbook's "About" sheet says: when it was exported and by whom, when its
+    figures were computed, which filters made the list, and how money is to be read."""
+    times = ProjectRollup.objects.filter(project__in=projects).aggregate(
+        oldest=Min("computed_at"), newest=Max("computed_at")
+    )
+    stamp = "%Y-%m-%d %H:%M %Z"
+    filters = _filters_in_words(params) or ["none: every project the exporter may see"]
+    return [
+        ("Exported", timezone.localtime().strftime(stamp)),
+        ("Exported by", exported_by.get_full_name() or exported_by.get_username()),
+        (
+            "Figures computed",
+            " to ".join(
+                timezone.localtime(t).strftime(stamp)
+                for t in dict.fromkeys([times["oldest"], times["newest"]])
+                if t is not None
+            )
+            or "not yet",
+        ),
+        ("Filters", "; ".join(filters)),
+        (
+            "Money",
+            "In each project's portfolio currency (the Currency column); never converted.",
+        ),
+        ("Definitions", "docs/metrics.md: the KPI catalogue every figure comes from."),
+    ]
+
+
+def to_xlsx(projects: Iterable[Project], *, about: list[tuple[str, str]] | None = None) -> bytes:
+    """An Excel workbook with typed cells: amounts as numbers with a money format, ratios,
+    counts and dates formatted, text as text (never a formula); a bold, frozen header with an
+    autofilter; and an "About" sheet saying when the figures were computed and how the list
+    was filtered."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Projects")
     sheet.freeze_panes = "C2"
@@ -114,8 +180,24 @@ def to_xlsx(projects: Iterable[Project]) -> bytes:
         cell.font = Font(bold=True)
         header.append(cell)
     sheet.append(header)
+    formats = [NUMBER_FORMATS.get(key) for key, _label in COLUMNS]
+    rows = 0
     for row in project_rows(projects):
-        sheet.append(xlsx_row(sheet, row))
+        cells = []
+        for value, number_format in zip(row, formats, strict=True):
+            if number_format and value is not None and not isinstance(value, str):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = number_format
+                cells.append(cell)
+            else:
+                cells.append(xlsx_value(sheet, value))
+        sheet.append(cells)
+        rows += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{rows + 1}"
+    if about:
+        info = book.create_sheet("About")
+        for label, text in about:
+            info.append(xlsx_row(info, [label, text]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -16,6 +16,7 @@ urlpatterns = [
         name="kpi-explain",
     ),
     path("portfolios/<int:pk>/", portfolios.portfolio_detail, name="portfolio-detail"),
+    path("exports/projects.<fmt>", exports.projects_export, name="projects-export"),
     path(
         "exports/portfolios/<int:pk>/projects.<fmt>",
         exports.portfolio_projects_export,

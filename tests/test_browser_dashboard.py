@@ -156,3 +156,28 @@ def test_screenshots_of_the_dashboard(browser, live_server, demo, size, viewport
     page.goto(f"{base}/portfolios/projects/?live=1&sort=-ac&kpi=ac")
     picture(page, f"explain-list-{size}")
     page.context.close()
+
+
+def test_every_list_a_tile_opens_fits_1366_px_with_code_and_name_frozen(browser, live_server, demo):
+    """Before: the lists' measure columns ran off a 1366 px screen, and scrolling sideways
+    lost which project a row was."""
+    from reporting import kpis
+
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    base = live_server.url
+    sign_in(page, base, "director", "demo")
+    lists = [f"/portfolios/projects/?{kpi.drill}&kpi={kpi.key}" for kpi in kpis.CATALOGUE]
+    lists.append(f"/portfolios/{demo[0].pk}/?live=1&kpi=cpi")
+    for url in lists:
+        page.goto(base + url)
+        page.get_by_test_id("project-table").wait_for()
+        scroll, visible = page.evaluate(
+            "() => { const w = document.querySelector('.table-responsive');"
+            " return [w.scrollWidth, w.clientWidth]; }"
+        )
+        assert scroll <= visible, f"{url}: {scroll} px of table in {visible} px"
+        positions = page.evaluate(
+            "() => [...document.querySelectorAll('[data-testid=project-table] tr > :nth-child(2)')]"
+            ".slice(0, 3).map(c => getComputedStyle(c).position)"
+        )
+        assert set(positions) == {"sticky"}, url

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from portfolio.tests.factories import UserFactory
 from projects.tests.factories import (
     MilestoneFactory,
     ProjectFactory,
@@ -119,6 +120,51 @@ def test_xlsx_export_has_typed_cells(client, director, portfolio, figures):
     assert codes == ["CALM-1", "LATE-1", "RISK-1"]
     bac = sheet.cell(row=4, column=header.index("BAC") + 1).value
     assert Decimal(str(bac)) == Decimal("1234567.89")
+
+
+def test_xlsx_export_formats_numbers_filters_and_says_when_its_figures_were_computed(
+    client, director, portfolio, figures
+):
+    """Before: plain cells, no filter, and nothing saying how old the figures were."""
+    client.force_login(director)
+    url = reverse("reporting:portfolio-projects-export", args=[portfolio.pk, "xlsx"])
+    book = load_workbook(io.BytesIO(client.get(url + "?sort=code&live=1").content))
+    sheet = book["Projects"]
+    header = [c.value for c in sheet[1]]
+    formats = {
+        label: sheet.cell(row=2, column=i + 1).number_format for i, label in enumerate(header)
+    }
+    assert formats["BAC"] == formats["EAC"] == "#,##0.00"
+    assert formats["CPI"] in ("0.00", "General")  # General where CPI is not defined (blank)
+    assert formats["Baseline finish"] == "yyyy-mm-dd"
+    assert sheet.freeze_panes == "C2"
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(row=1, column=len(header)).column_letter}4"
+    about = dict(book["About"].iter_rows(values_only=True))
+    computed = ProjectRollup.objects.filter(project__portfolio=portfolio).latest("computed_at")
+    assert (
+        timezone.localtime(computed.computed_at).strftime("%Y-%m-%d %H:%M")
+        in about["Figures computed"]
+    )
+    assert about["Filters"] == "In flight (approved, active, on hold)"
+    assert "never converted" in about["Money"]
+
+
+def test_the_cross_portfolio_list_exports_what_it_shows(client, director, portfolio, figures):
+    client.force_login(director)
+    listed = client.get(reverse("reporting:projects") + "?live=1")
+    assert 'data-testid="export-csv"' in listed.content.decode()
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                b"".join(
+                    client.get(reverse("reporting:projects-export", args=["csv"]) + "?live=1")
+                ).decode()
+            )
+        )
+    )
+    assert sorted(r["Code"] for r in rows) == ["CALM-1", "LATE-1", "RISK-1"]
+    client.force_login(UserFactory())  # no portfolio role
+    assert client.get(reverse("reporting:projects-export", args=["csv"])).status_code == 403
 
 
 def test_exports_check_role_and_scope(client, pm, other_director, portfolio, figures):

@@ -8,6 +8,7 @@ paths under /portfolios/ are unchanged, their names are in the `reporting` names
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Max, Min
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -34,6 +35,7 @@ from reporting import kpis
 from reporting.dashboard import portfolio_dashboard, select_portfolios
 from reporting.dashboard_charts import bubble_chart, capacity_heatmap, s_curve
 from reporting.figures import FIELD_LABELS, drill_query, explain, list_figures
+from reporting.models import ProjectRollup
 from reporting.selectors import portfolio_summaries
 
 
@@ -190,10 +192,21 @@ def project_list(request: HtmxHttpRequest) -> HttpResponse:
             "rule_health_filters": RULE_HEALTH_FILTERS,
             "reported_filters": REPORTED_FILTERS,
             "show_figures": True,
-            "as_of": timezone.localtime(),
+            "export_urls": {
+                fmt: reverse("reporting:projects-export", args=[fmt]) for fmt in ("csv", "xlsx")
+            },
+            **_computed_range(projects),
         },
         partial="project-table",
     )
+
+
+def _computed_range(projects) -> dict:
+    """When the rollups of these projects were computed: the oldest and the newest."""
+    times = ProjectRollup.objects.filter(project__in=projects).aggregate(
+        computed_oldest=Min("computed_at"), computed_newest=Max("computed_at")
+    )
+    return times
 
 
 @require_GET

@@ -124,8 +124,26 @@ def earned_value_by_method(
     return earned_value(bac, percent_complete)
 
 
+class _AtCompletion:
+    """ETC and VAC, made from EAC the same way for one project and for a sum of them."""
+
+    bac: Decimal
+    ac: Decimal
+    eac: Decimal
+
+    @property
+    def etc(self) -> Decimal:
+        """ETC = EAC − AC."""
+        return self.eac - self.ac
+
+    @property
+    def vac(self) -> Decimal:
+        """VAC = BAC − EAC (negative: expected overrun)."""
+        return self.bac - self.eac
+
+
 @dataclass(frozen=True)
-class EVM:
+class EVM(_AtCompletion):
     """The earned-value figures of one project at its status date.
 
     `ev` is None while the project has no submitted status report: its progress is not yet
@@ -179,16 +197,6 @@ class EVM:
         return max(self.bac, self.ac)
 
     @property
-    def etc(self) -> Decimal:
-        """ETC = EAC − AC."""
-        return self.eac - self.ac
-
-    @property
-    def vac(self) -> Decimal:
-        """VAC = BAC − EAC (negative: expected overrun)."""
-        return self.bac - self.eac
-
-    @property
     def tcpi(self) -> Decimal | None:
         """TCPI = (BAC − EV) / (BAC − AC): the efficiency needed on the remaining work to finish
         on budget; not defined once the budget is fully spent (BAC = AC) or before a report."""
@@ -197,14 +205,10 @@ class EVM:
 
 EAC_BY_CPI = "cpi"
 EAC_BY_BUDGET = "budget"
-EAC_METHODS = {
-    EAC_BY_CPI: "BAC ÷ CPI",
-    EAC_BY_BUDGET: "budget (BAC, or AC once above it): no cost efficiency measured yet",
-}
 
 
 @dataclass(frozen=True)
-class EVMTotals:
+class EVMTotals(_AtCompletion):
     """Earned-value figures summed over projects (a portfolio, a selection, a list).
 
     Money is summed; EAC is the sum of the projects' EACs (one EAC per level); the ratios
@@ -235,14 +239,6 @@ class EVMTotals:
     @property
     def spi(self) -> Decimal | None:
         return _ratio(self.ev, self.pv_reported)
-
-    @property
-    def etc(self) -> Decimal:
-        return self.eac - self.ac
-
-    @property
-    def vac(self) -> Decimal:
-        return self.bac - self.eac
 
     @classmethod
     def of(cls, projects: Iterable[EVM]) -> EVMTotals:

@@ -259,6 +259,14 @@ class EVMTotals(_AtCompletion):
 EVM_TOTALS = ("bac", "pv", "ev", "ac", "eac", "pv_reported", "ac_reported")
 
 
+def bottom_up_forecast(lines: Iterable[tuple[date, Decimal, Decimal]], *, today: date) -> Decimal:
+    """Forecast (bottom-up) at completion from (month, actual, forecast) lines: a month before
+    the current one counts at its actual (a past month's forecast is what was spent), the
+    current month and later at the PMs' forecast."""
+    current = today.replace(day=1)
+    return sum((actual if month < current else forecast for month, actual, forecast in lines), ZERO)
+
+
 def envelope_share(plan: Decimal, envelope: Decimal | None) -> Decimal | None:
     """Envelope share, in percent to one decimal: this fiscal year's plan of the projects in
     flight ÷ the fiscal year's envelope. Not defined without an envelope (or a zero one)."""

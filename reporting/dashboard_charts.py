@@ -66,20 +66,27 @@ def s_curve(dashboard: Dashboard, *, chart_id: str = "s-curve") -> LineChart:
         note = f"{month:%b %Y}: {what} {short_money(value, currency)}"
         return Point(month, value, note=note, marker=marked)
 
-    pv = ac = forecast = ZERO
+    pv = ac = forecast = pv_to_date = ZERO
     planned, actual, earned, path = [], [], [], []
+    last_past: Point | None = None
     for row in dashboard.months:
         month = row["month"]
         pv += row["planned"]
         planned.append(point(month, pv, "PV"))
         if month <= this_month:
+            pv_to_date = pv
             ac += row["actual"]
-            forecast = ac
             actual.append(point(month, ac, "AC"))
             earned.append(point(month, row["ev"], "EV"))
-            if month == this_month:
-                path.append(Point(month, forecast, marker=False))
+        # Forecast (bottom-up): a past month at its actual, this month and later at the
+        # forecast (projects.metrics.bottom_up_forecast); the path leaves the AC line at the
+        # last past month.
+        if month < this_month:
+            forecast += row["actual"]
+            last_past = Point(month, forecast, marker=False)
         else:
+            if not path and last_past is not None:
+                path.append(last_past)
             forecast += row["forecast"]
             path.append(point(month, forecast, "forecast"))
     money = dashboard.money[0] if dashboard.money else None
@@ -104,9 +111,9 @@ def s_curve(dashboard: Dashboard, *, chart_id: str = "s-curve") -> LineChart:
     if dashboard.months:
         summary = (
             f"Cumulative to {this_month:%b %Y}: "
-            f"planned {short_money(_last(planned), currency)}, "
+            f"planned {short_money(pv_to_date, currency)}, "
             f"earned {short_money(_last(earned), currency)}, "
-            f"actual {short_money(_last(actual), currency)}; forecast at completion "
+            f"actual {short_money(_last(actual), currency)}; forecast (bottom-up) at completion "
             f"{short_money(forecast, currency)} against a budget of {short_money(bac, currency)}."
         )
     else:

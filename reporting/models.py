@@ -22,7 +22,7 @@ def _money(**kwargs) -> models.DecimalField:
 
 
 def _ratio(**kwargs) -> models.DecimalField:
-    return models.DecimalField(max_digits=12, decimal_places=4, null=True, **kwargs)
+    return models.DecimalField(max_digits=20, decimal_places=4, null=True, **kwargs)
 
 
 class ProjectRollup(models.Model):
@@ -182,8 +182,8 @@ class PortfolioRollup(models.Model):
     ac_reported = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     # This fiscal year's plan of the projects in flight (the envelope share's numerator).
     fy_plan = models.DecimalField(max_digits=18, decimal_places=2, default=0)
-    cpi = models.DecimalField(max_digits=12, decimal_places=4, null=True)
-    spi = models.DecimalField(max_digits=12, decimal_places=4, null=True)
+    cpi = models.DecimalField(max_digits=20, decimal_places=4, null=True)
+    spi = models.DecimalField(max_digits=20, decimal_places=4, null=True)
     milestones_slipping = models.IntegerField()
     milestones_achieved = models.IntegerField()
     milestones_on_time = models.IntegerField()

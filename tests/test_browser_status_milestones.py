@@ -265,7 +265,9 @@ def test_a_project_manager_starts_writes_and_submits_a_status_report(
         "The vendor carries the penalty for a late FI consultant."
     )
     page.get_by_label("Why overall differs").fill("Risk is contractually covered; see risk.")
-    # Now it passes: the final question, then the submission.
+    # Now it passes: the final question, then the submission (once the previews the typing
+    # asked for are back: a swap landing on the click would take the click with it).
+    page.wait_for_load_state("networkidle")
     page.get_by_role("button", name="Submit report").click()
     page.get_by_test_id("confirm-submit").wait_for()
     assert StatusReport.objects.get(pk=report.pk).state == ReportState.DRAFT

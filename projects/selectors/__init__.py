@@ -29,6 +29,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
 
 from portfolio.models import HealthPolicy, Portfolio
 from ppm.access import scope
@@ -436,11 +437,17 @@ class ProjectOverview:
 
 
 def _cost_summary(project: Project) -> CostSummary:
+    current = timezone.localdate().replace(day=1)
     grouped = (
         CostLine.objects.filter(project=project)
         .values("category")
         .annotate(
-            planned_sum=Sum("planned"), actual_sum=Sum("actual"), forecast_sum=Sum("forecast")
+            planned_sum=Sum("planned"),
+            actual_sum=Sum("actual"),
+            # Forecast (bottom-up): past months at their actual (metrics.bottom_up_forecast).
+            forecast_sum=Sum(
+                Case(When(month__lt=current, then=F("actual")), default=F("forecast"))
+            ),
         )
         .order_by("category")
     )

@@ -180,7 +180,11 @@ def test_the_figures_above_the_grid_compare_actual_with_plan_to_date(client, pm,
     assert kpis.planned_to_date == Decimal("27000")
     assert kpis.actual_to_date == Decimal("28500.50")
     assert kpis.variance_to_date == Decimal("1500.50")
-    assert kpis.forecast_variance == Decimal("2500")
+    # Forecast (bottom-up): January to April at their actual (28,500.50), May at its
+    # forecast (31,000), against the 57,000 planned. (Before: the stored forecasts of past
+    # months, 2,500 over, whatever was actually spent.)
+    assert kpis.forecast == Decimal("59500.50")
+    assert kpis.forecast_variance == Decimal("2500.50")
     # The grid agrees: the grand actual row and the variance rows use the same months.
     grid = response.context["grid"]
     assert next(s for s in grid.grand if s.id == "g-actual").variance == Decimal("1500.50")

@@ -210,3 +210,13 @@ def test_the_pmo_policy_row_supplies_the_thresholds():
     thresholds = metrics.HealthThresholds.from_policy(HealthPolicy.current())
     assert thresholds.risk_red_score == 20
     assert thresholds.cpi_amber == D("0.950")
+
+
+def test_the_bottom_up_forecast_counts_a_past_month_at_its_actual():
+    lines = [
+        (date(2026, 10, 1), D("100"), D("90")),  # past: spent 100, once forecast 90
+        (date(2026, 11, 1), D("0"), D("500")),  # past, nothing spent: 0
+        (date(2026, 12, 1), D("40"), D("200")),  # this month: its forecast
+        (date(2027, 1, 1), D("0"), D("300")),
+    ]
+    assert metrics.bottom_up_forecast(lines, today=date(2026, 12, 2)) == D("600")

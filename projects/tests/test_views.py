@@ -402,16 +402,27 @@ def test_project_page_sums_costs_by_category(client, pm, project):
         actual=Decimal("0"),
         forecast=Decimal("750.25"),
     )
+    # Months still to come count at their forecast.
+    upcoming = timezone.localdate().replace(day=1)
+    CostLineFactory(
+        project=project,
+        month=date(upcoming.year + 1, upcoming.month, 1),
+        category=CostCategory.CLOUD,
+        planned=Decimal("100"),
+        forecast=Decimal("120"),
+    )
     client.force_login(pm)
     costs = client.get(reverse("projects:detail", args=[project.pk])).context["overview"].costs
     assert [(r.label, r.planned, r.actual, r.forecast) for r in costs.rows] == [
         ("Labour", Decimal("2000.80"), Decimal("2000.00"), Decimal("2000.00")),
-        ("Cloud", Decimal("500.00"), Decimal("0.00"), Decimal("750.25")),
+        # Forecast (bottom-up): a past month is what was spent (0 in March, not the 750.25
+        # once forecast), a month to come its forecast.
+        ("Cloud", Decimal("600.00"), Decimal("0.00"), Decimal("120.00")),
     ]
     assert (costs.planned, costs.actual, costs.forecast) == (
-        Decimal("2500.80"),
+        Decimal("2600.80"),
         Decimal("2000.00"),
-        Decimal("2750.25"),
+        Decimal("2120.00"),
     )
 
 

@@ -567,3 +567,15 @@ def test_a_project_on_hold_plans_nothing_after_its_hold_date(pm, portfolio):
     assert row.schedule_rag == "green"
     # Its plan from April on is released from this fiscal year's plan (the envelope share).
     assert row.fy_plan == D("30000.00")
+
+
+def test_a_huge_ratio_is_stored_not_an_overflow_that_stops_the_recompute(pm):
+    """Found by the property test: half of a large BAC earned against one cent spent gave a
+    CPI of ~10^8, past the column's size, and the whole recompute failed."""
+    project = ProjectFactory(
+        manager=pm, budget_at_completion=D("99999999999999.99"), ev_method="50_50"
+    )
+    CostLineFactory(project=project, month=date(2026, 1, 1), planned=D("0.01"), actual=D("0.01"))
+    recompute(project_ids=[project.pk], as_of=AS_OF)
+    row = ProjectRollup.objects.get(project=project)
+    assert row.cpi == D("5000000000000000.0000")

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from ppm.params import parse_int
 from projects.choices import ExpenseType
+from projects.metrics import bottom_up_forecast
 from projects.models import CostLine, Project
 from projects.selectors.costs.keys import (
     CATEGORY_LABELS,
@@ -253,6 +254,10 @@ def cost_grid(
             if month <= through:
                 for measure, amount in zip(AMOUNT_FIELDS, values[:3], strict=True):
                     to_date[measure] += amount
+    # Forecast (bottom-up) at completion: the months before this one at their actual.
+    bottom_up = bottom_up_forecast(
+        ((month, values[1], values[2]) for (month, _, _), values in lines.items()), today=today
+    )
     # Actual − plan only where there are actuals to compare; forecast − plan everywhere.
     variances = [
         _summary(
@@ -277,13 +282,13 @@ def cost_grid(
                 m: grand_by_month["forecast"][m] - grand_by_month["planned"][m] for m in window
             },
             months=columns,
-            project_total=grand_project["forecast"] - grand_project["planned"],
+            project_total=bottom_up - grand_project["planned"],
         ),
     ]
     kpis = CostKpis(
         planned=grand_project["planned"],
         actual=grand_project["actual"],
-        forecast=grand_project["forecast"],
+        forecast=bottom_up,
         bac=project.budget_at_completion,
         planned_to_date=to_date["planned"],
         actual_to_date=to_date["actual"],

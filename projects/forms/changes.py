@@ -69,6 +69,11 @@ class DecisionForm(VersionedForm):
         label="Comment",
         help_text="Needed to reject; recorded with the decision.",
     )
+    # The open milestones the schedule impact moves on approval (the view sets the choices
+    # from the outcome's preview; all are ticked at first).
+    move_milestones = forms.TypedMultipleChoiceField(
+        coerce=int, required=False, widget=forms.CheckboxSelectMultiple, choices=()
+    )
 
     def clean(self) -> dict:
         data = super().clean()

@@ -6,6 +6,7 @@ service a normal edit uses, so the audit trail and the stale mark behave identic
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,8 +17,9 @@ from django.utils import timezone
 from ppm.audit import acting_as
 from ppm.roles import Role, has_role
 from projects.choices import ChangeRequestState
-from projects.models import ChangeRequest, Project
+from projects.models import ChangeRequest, Milestone, Project
 from projects.services.common import DomainError, mark_rollup_stale, save_versioned
+from projects.services.milestones import milestone_reforecast
 from projects.services.project import project_replan
 
 
@@ -83,28 +85,51 @@ class ChangeOutcome:
     budget_at_completion: Decimal
     finish_moves: bool
     budget_moves: bool
+    # The open milestones the schedule impact can move: (milestone, forecast after).
+    milestones: tuple[tuple[Milestone, date], ...] = ()
 
 
-def change_request_outcome(*, project: Project, request: ChangeRequest) -> ChangeOutcome:
+def change_request_outcome(
+    *, project: Project, request: ChangeRequest, with_milestones: bool = False
+) -> ChangeOutcome:
     """The plan approval would leave: the one definition used by the decision and its preview.
 
     The schedule impact moves the current forecast finish (the baseline finish while there
-    is no forecast yet); the cost impact moves the budget at completion.
+    is no forecast yet) and, `with_milestones` (one query), lists the open milestones whose
+    forecast it would move by as many days (the decider picks which); the cost impact moves
+    the budget at completion.
     """
     finish = project.forecast_finish or project.baseline_finish
     days = request.schedule_impact_days
+    open_milestones = (
+        Milestone.objects.filter(project=project, actual_date__isnull=True).order_by(
+            "forecast_date", "pk"
+        )
+        if days and with_milestones
+        else []
+    )
     return ChangeOutcome(
         forecast_finish=finish + timedelta(days=days) if days else project.forecast_finish,
         budget_at_completion=project.budget_at_completion + request.cost_impact,
         finish_moves=bool(days),
         budget_moves=bool(request.cost_impact),
+        milestones=tuple((m, m.forecast_date + timedelta(days=days)) for m in open_milestones),
     )
 
 
 def change_request_decide(
-    *, request: ChangeRequest, expected_version: int, by, approve: bool, comment: str
+    *,
+    request: ChangeRequest,
+    expected_version: int,
+    by,
+    approve: bool,
+    comment: str,
+    move_milestones: Iterable[int] = (),
 ) -> ChangeRequest:
-    """Approve or reject a submitted change; approval applies its schedule and cost impact."""
+    """Approve or reject a submitted change; approval applies its schedule and cost impact,
+    and moves the forecast of each open milestone in `move_milestones` by the schedule
+    impact (a reforecast with the change as its reason, kept in the milestone's history), so
+    the lists, the dashboard and the overview show the same slip afterwards."""
     if request.state != ChangeRequestState.SUBMITTED:
         raise DomainError("Only a submitted change request can be decided.")
     if not _may_decide(by, request):
@@ -122,7 +147,9 @@ def change_request_decide(
         )
         if approve:
             project = Project.objects.select_for_update().get(pk=request.project_id)
-            outcome = change_request_outcome(project=project, request=request)
+            outcome = change_request_outcome(
+                project=project, request=request, with_milestones=bool(move_milestones)
+            )
             project_replan(
                 project=project,
                 expected_version=project.version,
@@ -133,5 +160,15 @@ def change_request_decide(
                     outcome.budget_at_completion if outcome.budget_moves else None
                 ),
             )
+            chosen = set(move_milestones)
+            for milestone, moved_to in outcome.milestones:
+                if milestone.pk in chosen:
+                    milestone_reforecast(
+                        milestone=milestone,
+                        expected_version=milestone.version,
+                        forecast_date=moved_to,
+                        by=by,
+                        reason=f"Approved change request: {request.title}",
+                    )
         mark_rollup_stale(request.project_id)
     return request

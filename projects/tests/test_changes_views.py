@@ -13,6 +13,7 @@ from portfolio.tests.factories import UserFactory
 from projects import services
 from projects.choices import ChangeRequestState
 from projects.models import ChangeRequest, Project
+from projects.tests.factories import MilestoneFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -218,6 +219,53 @@ def test_approval_moves_the_forecast_finish_and_the_budget(client, director, pro
     assert (submitted.state, submitted.decided_by) == (ChangeRequestState.APPROVED, director)
     assert "forecast finish 18 Dec 2026 → 28 Dec 2026; BAC €250,000 → €295,000" in response.text
     assert 'data-testid="forecast-finish">28 Dec 2026<' in response.text
+
+
+def test_approval_moves_the_milestones_the_director_ticks_and_every_page_shows_that_slip(
+    client, director, project, submitted
+):
+    """Before: the forecast finish moved (+77 d on the overview) but no milestone did, so
+    the lists and the dashboard still read the old slip."""
+    from reporting.engine import recompute
+    from reporting.models import ProjectRollup
+
+    go_live = MilestoneFactory(
+        project=project, name="Go-live", baseline_date=date(2026, 11, 2), is_key=True
+    )
+    training = MilestoneFactory(
+        project=project, name="Training", baseline_date=date(2026, 10, 1), is_key=False
+    )
+    done = MilestoneFactory(
+        project=project,
+        name="Kick-off",
+        baseline_date=date(2026, 1, 10),
+        actual_date=date(2026, 1, 10),
+    )
+    client.force_login(director)
+    preview = client.get(decide_url(submitted))
+    assert "Go-live" in preview.text and "2 Nov 2026 → <strong>12 Nov 2026</strong>" in preview.text
+    assert "Kick-off" not in preview.text.split('data-testid="change-milestones"')[1]
+
+    response = client.post(
+        decide_url(submitted),
+        {
+            "decision": "approve",
+            "decision_comment": "Funded",
+            "version": 1,
+            "move_milestones": [go_live.pk],
+        },
+    )
+    assert response.status_code == 302
+    go_live.refresh_from_db()
+    training.refresh_from_db()
+    done.refresh_from_db()
+    assert go_live.forecast_date == date(2026, 11, 12)
+    assert training.forecast_date == date(2026, 10, 1)  # not ticked: kept
+    assert done.forecast_date == date(2026, 1, 10)
+    latest = go_live.forecasts.order_by("-pk").first()
+    assert latest.reason == f"Approved change request: {submitted.title}"
+    recompute(project_ids=[project.pk])
+    assert ProjectRollup.objects.get(project=project).slip_days == 10
 
 
 def test_approval_with_htmx_shows_the_new_plan_in_the_fragment(client, pmo, project, submitted):

@@ -120,10 +120,15 @@ def change_decide(request: HtmxHttpRequest, pk: int, change_pk: int) -> HttpResp
         )
     except ChangeRequest.DoesNotExist:
         raise Http404("No such change request in this project.") from None
+    outcome = change_request_outcome(project=project, request=change, with_milestones=True)
     form = DecisionForm(
         data=request.POST if request.method == "POST" else None,
-        initial={"version": change.version},
+        initial={
+            "version": change.version,
+            "move_milestones": [m.pk for m, _moved in outcome.milestones],
+        },
     )
+    form.fields["move_milestones"].choices = [(m.pk, m.name) for m, _moved in outcome.milestones]
     conflict: Conflict | None = None
     if form.is_bound and form.is_valid():
         before = Project(
@@ -139,6 +144,7 @@ def change_decide(request: HtmxHttpRequest, pk: int, change_pk: int) -> HttpResp
                 by=request.user,
                 approve=form.approve,
                 comment=form.cleaned_data["decision_comment"],
+                move_milestones=form.cleaned_data["move_milestones"],
             ),
         )
         if decided is not None:
@@ -151,7 +157,7 @@ def change_decide(request: HtmxHttpRequest, pk: int, change_pk: int) -> HttpResp
         mode="decide",
         heading=f"Decide: {change.title}",
         change=change,
-        outcome=change_request_outcome(project=project, request=change),
+        outcome=outcome,
         conflict=conflict,
     )
 

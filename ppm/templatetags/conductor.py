@@ -7,7 +7,7 @@ in the PDF board pack.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
@@ -216,6 +216,14 @@ def days_between(later: date | None, earlier: date | None) -> int | None:
     if later is None or earlier is None:
         return None
     return (later - earlier).days
+
+
+@register.filter
+def add_days(day: date | None, days: int | None) -> date | None:
+    """`day` moved by `days` (None stays None)."""
+    if day is None or not days:
+        return day
+    return day + timedelta(days=int(days))
 
 
 # --- User-written text --------------------------------------------------------------------

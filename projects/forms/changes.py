@@ -74,6 +74,15 @@ class DecisionForm(VersionedForm):
     move_milestones = forms.TypedMultipleChoiceField(
         coerce=int, required=False, widget=forms.CheckboxSelectMultiple, choices=()
     )
+    schedule_lands = forms.ChoiceField(
+        choices=[
+            ("forecast", "Move their forecasts: the delay shows as slip"),
+            ("rebaseline", "Re-baseline: baselines move too, the slip stays as it was"),
+        ],
+        initial="forecast",
+        required=False,
+        widget=forms.RadioSelect,
+    )
 
     def clean(self) -> dict:
         data = super().clean()

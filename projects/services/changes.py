@@ -19,7 +19,7 @@ from ppm.roles import Role, has_role
 from projects.choices import ChangeRequestState
 from projects.models import ChangeRequest, Milestone, Project
 from projects.services.common import DomainError, mark_rollup_stale, save_versioned
-from projects.services.milestones import milestone_reforecast
+from projects.services.milestones import milestone_rebaseline, milestone_reforecast
 from projects.services.project import project_replan
 
 
@@ -125,11 +125,16 @@ def change_request_decide(
     approve: bool,
     comment: str,
     move_milestones: Iterable[int] = (),
+    rebaseline: bool = False,
 ) -> ChangeRequest:
     """Approve or reject a submitted change; approval applies its schedule and cost impact,
     and moves the forecast of each open milestone in `move_milestones` by the schedule
     impact (a reforecast with the change as its reason, kept in the milestone's history), so
-    the lists, the dashboard and the overview show the same slip afterwards."""
+    the lists, the dashboard and the overview show the same slip afterwards.
+
+    With `rebaseline`, the approved days move the baselines too (those milestones' and the
+    project's finish): the change is part of the plan, so the slip each had stays what it
+    was rather than growing by the approved delay."""
     if request.state != ChangeRequestState.SUBMITTED:
         raise DomainError("Only a submitted change request can be decided.")
     if not _may_decide(by, request):
@@ -159,16 +164,32 @@ def change_request_decide(
                 budget_at_completion=(
                     outcome.budget_at_completion if outcome.budget_moves else None
                 ),
+                baseline_finish=(
+                    project.baseline_finish + timedelta(days=request.schedule_impact_days)
+                    if rebaseline and outcome.finish_moves
+                    else None
+                ),
             )
             chosen = set(move_milestones)
             for milestone, moved_to in outcome.milestones:
-                if milestone.pk in chosen:
-                    milestone_reforecast(
+                if milestone.pk not in chosen:
+                    continue
+                reason = f"Approved change request: {request.title}"
+                if rebaseline:
+                    milestone_rebaseline(
                         milestone=milestone,
                         expected_version=milestone.version,
-                        forecast_date=moved_to,
+                        baseline_date=milestone.baseline_date
+                        + timedelta(days=request.schedule_impact_days),
                         by=by,
-                        reason=f"Approved change request: {request.title}",
+                        reason=reason,
                     )
+                milestone_reforecast(
+                    milestone=milestone,
+                    expected_version=milestone.version,
+                    forecast_date=moved_to,
+                    by=by,
+                    reason=reason,
+                )
         mark_rollup_stale(request.project_id)
     return request

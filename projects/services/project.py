@@ -23,9 +23,18 @@ def project_replan(
     reason: str,
     forecast_finish: date | None = None,
     budget_at_completion: Decimal | None = None,
+    baseline_finish: date | None = None,
 ) -> Project:
-    """Change a project's forecast finish and/or budget at completion, with a reason."""
+    """Change a project's forecast finish, budget at completion and/or (an approved change
+    re-baselined) baseline finish, with a reason."""
     changes: dict[str, object] = {}
+    if baseline_finish is not None:
+        check_calendar(baseline_finish, field="baseline_finish")
+        if baseline_finish < project.baseline_start:
+            raise DomainError(
+                "The finish cannot be before the project starts.", field="baseline_finish"
+            )
+        changes["baseline_finish"] = baseline_finish
     if forecast_finish is not None:
         check_calendar(forecast_finish, field="forecast_finish")
         if forecast_finish < project.baseline_start:

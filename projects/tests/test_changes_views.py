@@ -350,3 +350,33 @@ def test_the_page_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(9):
         response = client.get(page_url(project))
     assert response.context["log"].total == size
+
+
+def test_approval_can_re_baseline_so_the_approved_days_do_not_count_as_slip(
+    client, director, project, submitted
+):
+    late = MilestoneFactory(
+        project=project,
+        name="Go-live",
+        baseline_date=date(2026, 11, 2),
+        forecast_date=date(2026, 11, 9),  # already 7 days late before the change
+        is_key=True,
+    )
+    client.force_login(director)
+    assert "Re-baseline" in client.get(decide_url(submitted)).text
+    response = client.post(
+        decide_url(submitted),
+        {
+            "decision": "approve",
+            "decision_comment": "Part of the plan now",
+            "version": 1,
+            "move_milestones": [late.pk],
+            "schedule_lands": "rebaseline",
+        },
+    )
+    assert response.status_code == 302
+    late.refresh_from_db()
+    project.refresh_from_db()
+    assert (late.baseline_date, late.forecast_date) == (date(2026, 11, 12), date(2026, 11, 19))
+    assert (late.forecast_date - late.baseline_date).days == 7  # its own slip, unchanged
+    assert project.baseline_finish == project.forecast_finish == date(2026, 12, 28)

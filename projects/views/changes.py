@@ -145,6 +145,7 @@ def change_decide(request: HtmxHttpRequest, pk: int, change_pk: int) -> HttpResp
                 approve=form.approve,
                 comment=form.cleaned_data["decision_comment"],
                 move_milestones=form.cleaned_data["move_milestones"],
+                rebaseline=form.cleaned_data["schedule_lands"] == "rebaseline",
             ),
         )
         if decided is not None:

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
-from django.db.models import Max, Min, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from portfolio.choices import EvMethod
 from ppm.spreadsheets import csv_row, xlsx_row, xlsx_value
 from projects.models import Project
-from reporting.models import ProjectRollup
+from reporting.selectors import computed_range
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("code", "Code"),
@@ -140,9 +140,7 @@ def _filters_in_words(params) -> list[str]:
 def export_about(projects: QuerySet[Project], params, *, exported_by) -> list[tuple[str, str]]:
     """What the workbook's "About" sheet says: when it was exported and by whom, when its
     figures were computed, which filters made the list, and how money is to be read."""
-    times = ProjectRollup.objects.filter(project__in=projects).aggregate(
-        oldest=Min("computed_at"), newest=Max("computed_at")
-    )
+    oldest, newest = computed_range(projects)
     stamp = "%Y-%m-%d %H:%M %Z"
     filters = _filters_in_words(params) or ["none: every project the exporter may see"]
     return [
@@ -152,7 +150,7 @@ def export_about(projects: QuerySet[Project], params, *, exported_by) -> list[tu
             "Figures computed",
             " to ".join(
                 timezone.localtime(t).strftime(stamp)
-                for t in dict.fromkeys([times["oldest"], times["newest"]])
+                for t in dict.fromkeys([oldest, newest])
                 if t is not None
             )
             or "not yet",

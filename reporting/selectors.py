@@ -16,6 +16,8 @@ from django.db.models import (
     Count,
     DecimalField,
     F,
+    Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -37,6 +39,7 @@ from projects.selectors import (
     latest_submitted_rag,
     policy_value,
 )
+from reporting.models import ProjectRollup
 
 
 def high_risk_score() -> Coalesce:
@@ -209,3 +212,12 @@ def portfolio_summaries(
             )
         )
     return summaries
+
+
+def computed_range(projects: QuerySet[Project]) -> tuple[datetime | None, datetime | None]:
+    """When the rollups of these projects were computed: the oldest and the newest (one
+    aggregate query; None before the first recompute)."""
+    times = ProjectRollup.objects.filter(project__in=projects).aggregate(
+        oldest=Min("computed_at"), newest=Max("computed_at")
+    )
+    return times["oldest"], times["newest"]

@@ -10,15 +10,14 @@ from __future__ import annotations
 import copy
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from governance.access import may_manage_criteria
 from portfolio.models import ScoringCriterion
 from ppm.audit import acting_as
 from projects.models import ProjectScore
-from projects.services.common import DomainError, save_versioned
-from projects.tasks import request_recompute
+from projects.services.common import DomainError, mark_rollups_stale_selected, save_versioned
 
 SCALE_FLOOR = 0
 SCALE_CEILING = 10  # projects.ProjectScore stores 0..10
@@ -80,22 +79,10 @@ def _name_taken(criteria: list[ScoringCriterion], name: str, pk: int | None) -> 
 def mark_scored_projects_stale(criterion_id: int) -> int:
     """Mark the rollup of every project scored on the criterion stale, in one statement, and
     request a recompute after commit. Returns the number of projects marked."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO projects_rollupstate (project_id, requested, computed, stale_since)
-            SELECT DISTINCT ps.project_id, 1, 0, now()
-            FROM projects_projectscore ps WHERE ps.criterion_id = %s
-            ON CONFLICT (project_id) DO UPDATE
-               SET requested = projects_rollupstate.requested + 1,
-                   stale_since = COALESCE(projects_rollupstate.stale_since, now())
-            """,
-            [criterion_id],
-        )
-        marked = cursor.rowcount
-    if marked:
-        transaction.on_commit(request_recompute)
-    return marked
+    return mark_rollups_stale_selected(
+        "SELECT DISTINCT project_id FROM projects_projectscore WHERE criterion_id = %s",
+        [criterion_id],
+    )
 
 
 def criterion_create(

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from portfolio.choices import EvMethod
 from portfolio.models import HealthPolicy, Portfolio, PortfolioBudget
 from ppm.audit import acting_as
 from ppm.roles import Role, has_role
-from projects.services.common import DomainError, save_versioned
-from projects.tasks import request_recompute
+from projects.services.common import DomainError, mark_rollups_stale_selected, save_versioned
 
 THRESHOLD_FIELDS = (
     "cpi_amber",
@@ -37,26 +36,6 @@ FISCAL_YEARS = (2000, 2100)
 def _require_pmo(user) -> None:
     if not (user.is_superuser or has_role(user, Role.PMO)):
         raise PermissionError("Only the PMO changes the figures policy.")
-
-
-def _mark_stale(where: str, params: list) -> int:
-    """Mark the rollups of the projects matching `where` stale, in one statement, and ask for a
-    recompute once the transaction commits. Returns how many were marked."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO projects_rollupstate (project_id, requested, computed, stale_since)
-            SELECT id, 1, 0, now() FROM projects_project WHERE {where}
-            ON CONFLICT (project_id) DO UPDATE
-               SET requested = projects_rollupstate.requested + 1,
-                   stale_since = COALESCE(projects_rollupstate.stale_since, now())
-            """,  # noqa: S608 - `where` is one of this module's constants
-            params,
-        )
-        marked = cursor.rowcount
-    if marked:
-        transaction.on_commit(request_recompute)
-    return marked
 
 
 def _check_thresholds(values: dict) -> None:
@@ -97,7 +76,7 @@ def health_policy_update(*, by, expected_version: int, **fields) -> tuple[Health
         for name, value in changes.items():
             setattr(policy, name, value)
         save_versioned(policy, expected_version=expected_version, fields=changes)
-        marked = _mark_stale("TRUE", [])
+        marked = mark_rollups_stale_selected("SELECT id FROM projects_project", [])
     return policy, marked
 
 
@@ -121,7 +100,9 @@ def portfolio_ev_method_set(*, by, portfolio: Portfolio, method: str, seen: str)
                 field="ev_method",
             )
         portfolio.ev_method = method
-        return _mark_stale("portfolio_id = %s", [portfolio.pk])
+        return mark_rollups_stale_selected(
+            "SELECT id FROM projects_project WHERE portfolio_id = %s", [portfolio.pk]
+        )
 
 
 def envelope_set(

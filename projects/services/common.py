@@ -70,17 +70,26 @@ def mark_rollup_stale(*project_ids: int) -> None:
     One statement whatever the number of projects; concurrent writers just bump the counter.
     """
     ids = sorted(set(project_ids))
-    if not ids:
-        return
+    if ids:
+        mark_rollups_stale_selected("SELECT id FROM unnest(%s::bigint[]) AS id", [ids])
+
+
+def mark_rollups_stale_selected(select_ids: str, params: list) -> int:
+    """Flag stale the rollups of the projects a `SELECT <project id> …` statement names (a
+    constant of the caller's, with `params`), in one statement inside the caller's
+    transaction, and request a recompute once it commits. Returns how many were marked."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             INSERT INTO projects_rollupstate (project_id, requested, computed, stale_since)
-            SELECT id, 1, 0, now() FROM unnest(%s::bigint[]) AS id
+            SELECT project_id, 1, 0, now() FROM ({select_ids}) AS chosen (project_id)
             ON CONFLICT (project_id) DO UPDATE
                SET requested = projects_rollupstate.requested + 1,
                    stale_since = COALESCE(projects_rollupstate.stale_since, now())
-            """,
-            [ids],
+            """,  # noqa: S608 - select_ids is a caller's constant, values go in params
+            params,
         )
-    transaction.on_commit(request_recompute)
+        marked = cursor.rowcount
+    if marked:
+        transaction.on_commit(request_recompute)
+    return marked

@@ -8,7 +8,6 @@ paths under /portfolios/ are unchanged, their names are in the `reporting` names
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Max, Min
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -35,8 +34,7 @@ from reporting import kpis
 from reporting.dashboard import portfolio_dashboard, select_portfolios
 from reporting.dashboard_charts import bubble_chart, capacity_heatmap, s_curve
 from reporting.figures import FIELD_LABELS, drill_query, explain, list_figures
-from reporting.models import ProjectRollup
-from reporting.selectors import portfolio_summaries
+from reporting.selectors import computed_range, portfolio_summaries
 
 
 @require_GET
@@ -179,6 +177,7 @@ def project_list(request: HtmxHttpRequest) -> HttpResponse:
     require_portfolio_reader(request.user)
     projects = scope(Project.objects.all(), request.user)
     params = ProjectListParams.from_query(request.GET)
+    oldest, newest = computed_range(projects)
     return render_page(
         request,
         "reporting/projects.html",
@@ -195,18 +194,11 @@ def project_list(request: HtmxHttpRequest) -> HttpResponse:
             "export_urls": {
                 fmt: reverse("reporting:projects-export", args=[fmt]) for fmt in ("csv", "xlsx")
             },
-            **_computed_range(projects),
+            "computed_oldest": oldest,
+            "computed_newest": newest,
         },
         partial="project-table",
     )
-
-
-def _computed_range(projects) -> dict:
-    """When the rollups of these projects were computed: the oldest and the newest."""
-    times = ProjectRollup.objects.filter(project__in=projects).aggregate(
-        computed_oldest=Min("computed_at"), computed_newest=Max("computed_at")
-    )
-    return times
 
 
 @require_GET

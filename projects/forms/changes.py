@@ -81,7 +81,7 @@ class DecisionForm(VersionedForm):
         ],
         initial="forecast",
         required=False,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
 
     def clean(self) -> dict:

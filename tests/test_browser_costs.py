@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from portfolio.tests.factories import PortfolioFactory
 from ppm.roles import Role
@@ -282,7 +283,8 @@ def test_two_people_on_the_same_cell_get_a_conflict_not_a_silent_overwrite(
         cell(ana, key).press("Enter")
     wait_idle(ana)
     assert line_of(project, date(year, 9, 1), "licence").forecast == Decimal("7700")
-    assert ana.locator(f"#c-{key}.is-conflict").count() == 0
+    # The response is in; its swap may land a moment later, so wait for it rather than race it.
+    expect(ana.locator(f"#c-{key}.is-conflict")).to_have_count(0)
     ana_context.close()
     helen_context.close()
 

@@ -74,6 +74,24 @@ last_in_month AS (
     WHERE state = 'submitted'
       AND NOT EXISTS (SELECT 1 FROM projects_statusreport c WHERE c.supersedes_id = s.id)
     ORDER BY project_id, date_trunc('month', period_end), period_end DESC
+),
+ev_basis AS (
+    -- What each project's earned value by month rests on: its method, milestone weight, and
+    -- the months it started and finished (joined once, not looked up per project).
+    SELECT p.id AS project_id, p.portfolio_id, p.budget_at_completion AS bac,
+           COALESCE(NULLIF(p.ev_method, ''), pf.ev_method) AS method, w.weight,
+           LEAST(date_trunc('month', p.actual_finish)::date, lm.done) AS finished,
+           LEAST(fa.first_actual, lm.progressed) AS started
+    FROM projects_project p
+    JOIN portfolio_portfolio pf ON pf.id = p.portfolio_id
+    LEFT JOIN (SELECT project_id, sum(weight) AS weight FROM projects_milestone
+               GROUP BY project_id) w ON w.project_id = p.id
+    LEFT JOIN (SELECT project_id, min(month) FILTER (WHERE percent_complete = 100) AS done,
+                      min(month) FILTER (WHERE percent_complete > 0) AS progressed
+               FROM last_in_month GROUP BY project_id) lm ON lm.project_id = p.id
+    LEFT JOIN (SELECT project_id, min(month) AS first_actual FROM projects_costline
+               WHERE actual > 0 GROUP BY project_id) fa ON fa.project_id = p.id
+    WHERE p.state <> 'cancelled'
 )
 SELECT projects.*, months.*, demand.*
 FROM (
@@ -244,39 +262,24 @@ CROSS JOIN (
                         -- months (percent complete), months a milestone was achieved
                         -- (weighted milestones), the start and finish months (50/50, 0/100).
                         SELECT e.*, k.month
-                        FROM (
-                            SELECT p.id AS project_id, p.portfolio_id,
-                                   p.budget_at_completion AS bac,
-                                   COALESCE(NULLIF(p.ev_method, ''), pf.ev_method) AS method,
-                                   (SELECT sum(weight) FROM projects_milestone
-                                    WHERE project_id = p.id) AS weight,
-                                   LEAST(date_trunc('month', p.actual_finish)::date,
-                                         (SELECT min(month) FROM last_in_month
-                                          WHERE project_id = p.id AND percent_complete = 100))
-                                       AS finished,
-                                   LEAST((SELECT min(month) FROM projects_costline
-                                          WHERE project_id = p.id AND actual > 0),
-                                         (SELECT min(month) FROM last_in_month
-                                          WHERE project_id = p.id AND percent_complete > 0))
-                                       AS started
-                            FROM projects_project p
-                            JOIN portfolio_portfolio pf ON pf.id = p.portfolio_id
-                            WHERE p.state <> 'cancelled'
-                        ) e
-                        CROSS JOIN LATERAL (
-                            SELECT month FROM last_in_month
-                            WHERE e.method = 'percent' AND project_id = e.project_id
+                        FROM ev_basis e
+                        JOIN (
+                            SELECT l.project_id, l.month FROM last_in_month l
+                            JOIN ev_basis b ON b.project_id = l.project_id
+                            WHERE b.method = 'percent'
                             UNION
-                            SELECT date_trunc('month', actual_date)::date FROM projects_milestone
-                            WHERE e.method = 'milestones' AND e.weight > 0
-                              AND project_id = e.project_id AND actual_date IS NOT NULL
+                            SELECT m.project_id, date_trunc('month', m.actual_date)::date
+                            FROM projects_milestone m
+                            JOIN ev_basis b ON b.project_id = m.project_id
+                            WHERE b.method = 'milestones' AND b.weight > 0
+                              AND m.actual_date IS NOT NULL
                             UNION
-                            SELECT e.started WHERE e.method = '50_50'
-                              AND e.started < COALESCE(e.finished, 'infinity'::date)
+                            SELECT project_id, started FROM ev_basis WHERE method = '50_50'
+                              AND started < COALESCE(finished, 'infinity'::date)
                             UNION
-                            SELECT e.finished WHERE e.method IN ('0_100', '50_50')
-                              AND e.finished IS NOT NULL
-                        ) k
+                            SELECT project_id, finished FROM ev_basis
+                            WHERE method IN ('0_100', '50_50') AND finished IS NOT NULL
+                        ) k ON k.project_id = e.project_id
                     ) moved
                     LEFT JOIN last_in_month USING (project_id, month)
                 ) month_end

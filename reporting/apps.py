@@ -8,4 +8,6 @@ class ReportingConfig(AppConfig):
     def ready(self) -> None:
         # Register the engine's tasks in every process, not only in workers (which discover
         # them): lower apps run them by name (projects.tasks.run_now) and cannot import them.
-        from reporting import tasks  # noqa: F401
+        from reporting import figure_cache, tasks  # noqa: F401
+
+        figure_cache.connect_signals()

@@ -21,6 +21,7 @@ from django.utils import timezone
 from portfolio.models import HealthPolicy
 from portfolio.selectors import current_fiscal_year, fiscal_year_months
 from projects.metrics import report_due_period_end
+from reporting import figure_cache
 from reporting.kpis import IN_FLIGHT
 
 # One statement computes and upserts every target project's row. CTEs each aggregate one
@@ -589,6 +590,7 @@ def recompute(
             # The full (nightly) recompute rebuilds every series in the same transaction.
             _rebuild_series(cursor, params["now"], as_of)
         cursor.execute(_MARK, params)
+        figure_cache.new_generation_on_commit()
     return RecomputeResult(count, as_of)
 
 
@@ -599,6 +601,7 @@ def _rebuild_series(cursor, now, as_of: date) -> int:
     for statement in _SERIES:
         cursor.execute(statement, {"as_of": as_of} if "%(" in statement else None)
     cursor.execute(_SERIES_MARK, {"now": now})
+    figure_cache.new_generation_on_commit()
     return touched
 
 

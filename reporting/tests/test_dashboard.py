@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portfolio.capacity import add_months, monthly_capacity, working_days
-from portfolio.models import HealthPolicy
+from portfolio.models import HealthPolicy, Resource
 from portfolio.tests.factories import PortfolioBudgetFactory, PortfolioFactory, ResourceFactory
 from projects.choices import LifecycleState
 from projects.models import Allocation, RollupState
@@ -24,6 +24,7 @@ from projects.tests.factories import (
     RiskFactory,
     StatusReportFactory,
 )
+from reporting import figure_cache
 from reporting.dashboard import portfolio_dashboard, select_portfolios
 from reporting.engine import recompute
 from reporting.models import PortfolioMonth, PortfolioRollup, ProjectRollup
@@ -238,12 +239,17 @@ def test_the_heat_map_sets_every_portfolios_bookings_against_shared_capacity(
 # --- Queries -------------------------------------------------------------------------------
 
 
-def _dashboard_queries(client, user, django_assert_num_queries, expected, **query):
+def _dashboard_queries(client, user, django_assert_num_queries, *, cold, warm, **query):
     client.force_login(user)
     client.get(URL, query)  # warm the session and the content types
-    with django_assert_num_queries(expected):
-        response = client.get(URL, query)
-    assert response.status_code == 200
+    figure_cache.new_generation()
+    fragment = {"HX-Request": "true"}
+    with django_assert_num_queries(cold):  # drawn from the rollups, then kept
+        drawn = client.get(URL, query, headers=fragment)
+    with django_assert_num_queries(warm):  # served from the cache until a figure changes
+        kept = client.get(URL, query, headers=fragment)
+    assert drawn.status_code == kept.status_code == 200
+    assert kept.content == drawn.content
 
 
 @pytest.mark.parametrize("size", [1, 6])
@@ -254,8 +260,77 @@ def test_the_dashboard_runs_a_fixed_number_of_queries_whatever_the_size(
     for _ in range(size):
         build_portfolio(PortfolioFactory(director=director), pm, projects=size)
     recompute()
-    _dashboard_queries(client, director, django_assert_num_queries, 11)
-    _dashboard_queries(client, director, django_assert_num_queries, 11, portfolio=portfolio.pk)
+    # Session, user, groups, the portfolios with their rollups, and the freshness check; a
+    # body drawn afresh adds the series, top slips, attention, bubbles and capacity reads.
+    _dashboard_queries(client, director, django_assert_num_queries, cold=11, warm=5)
+    _dashboard_queries(
+        client, director, django_assert_num_queries, cold=11, warm=5, portfolio=portfolio.pk
+    )
+
+
+# --- The kept body -------------------------------------------------------------------------
+
+
+def _fragment(client, **query) -> str:
+    return client.get(URL, query, headers={"HX-Request": "true"}).content.decode()
+
+
+def test_a_kept_body_gives_way_once_an_edit_is_recomputed(client, director, built, pm):
+    client.force_login(director)
+    before = _fragment(client)
+    assert _fragment(client) == before  # kept
+    project = ProjectRollup.objects.filter(portfolio=built).first().project
+    project.budget_at_completion = Decimal("400000.00")
+    project.save()
+    RollupState.objects.filter(project=project).update(requested=99, stale_since=timezone.now())
+    # While a figure is recomputed, nothing kept is served: the body says so and polls.
+    assert "Recomputing 1 project" in _fragment(client)
+    recompute(project_ids=[project.pk])
+    after = _fragment(client)
+    assert "Recomputing" not in after and after != before
+    assert "600,000" in after  # the budget at completion tile: 2 × 100,000 + 400,000
+
+
+def test_a_change_read_directly_retires_the_kept_body(client, director, built):
+    """Capacity is read from the resources, not from a rollup: saving one is a new generation."""
+    client.force_login(director)
+    before = _fragment(client, portfolio=built.pk)
+    resource = Resource.objects.get(group="Developers")
+    resource.capacity_hours_per_week = Decimal("75.0")
+    resource.save()
+    assert _fragment(client, portfolio=built.pk) != before
+
+
+def test_each_reader_gets_the_body_of_their_own_selection(
+    client, director, other_director, built, other_portfolio, other_pm
+):
+    build_portfolio(other_portfolio, other_pm, projects=1)
+    recompute()
+    mine = {p.code for p in built.projects.all()}
+    theirs = {p.code for p in other_portfolio.projects.all()}
+    for reader, shown, hidden in ((director, mine, theirs), (other_director, theirs, mine)):
+        client.force_login(reader)
+        for _ in range(2):  # drawn, then kept
+            body = _fragment(client)
+            assert any(code in body for code in shown)
+            assert not any(code in body for code in hidden)
+    client.force_login(director)
+    _fragment(client, portfolio=other_portfolio.pk)
+    response = client.get(URL, {"portfolio": other_portfolio.pk}, headers={"HX-Request": "true"})
+    assert response.status_code == 403
+
+
+def test_the_dashboard_still_renders_when_the_cache_is_down(client, director, built, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(figure_cache.cache, "get", down)
+    monkeypatch.setattr(figure_cache.cache, "set", down)
+    monkeypatch.setattr(figure_cache.cache, "add", down)
+    client.force_login(director)
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert 'data-testid="dashboard"' in response.content.decode()
 
 
 # --- Who sees what -------------------------------------------------------------------------

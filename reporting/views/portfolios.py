@@ -10,15 +10,17 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from portfolio.models import Portfolio
 from ppm.access import require_portfolio_reader, require_view, scope
 from ppm.charts import compact, render_svg
-from ppm.htmx import HtmxHttpRequest, render_page
+from ppm.htmx import HtmxHttpRequest, render_page, wants_fragment
 from ppm.params import parse_id
 from projects.choices import Category, LifecycleState
 from projects.models import Project
@@ -30,8 +32,8 @@ from projects.selectors import (
     portfolios_with,
     project_table,
 )
-from reporting import kpis
-from reporting.dashboard import portfolio_dashboard, select_portfolios
+from reporting import figure_cache, kpis
+from reporting.dashboard import freshness, portfolio_dashboard, select_portfolios
 from reporting.dashboard_charts import bubble_chart, capacity_heatmap, s_curve
 from reporting.figures import FIELD_LABELS, drill_query, explain, list_figures
 from reporting.selectors import computed_range, portfolio_summaries
@@ -121,31 +123,67 @@ CHARTS = {"s_curve": s_curve, "bubbles": bubble_chart, "capacity": capacity_heat
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     """The directors' dashboard over one portfolio (?portfolio=<pk>) or all the user's.
 
-    Read-only for every role; reads rollup tables only, in a fixed number of queries. While
-    any figure is being recomputed the body polls itself (htmx) until it is current.
+    Read-only for every role; reads rollup tables only, in a fixed number of queries, and
+    keeps the rendered body (and a phone's drawings) in reporting.figure_cache until a figure
+    can have changed. While any figure is being recomputed the body polls itself (htmx) until
+    it is current, and is never served from the cache.
     """
     require_portfolio_reader(request.user)
+    # Read before any figure, so a body never outlives the generation it was drawn from.
+    generation = figure_cache.generation()
     # Anything but a portfolio id shows all the user's portfolios, as no parameter does.
     portfolio_id = parse_id(request.GET.get("portfolio", ""))
     selection = select_portfolios(user=request.user, portfolio_id=portfolio_id)
-    data = portfolio_dashboard(selection=selection)
-    if selection.portfolio is not None:
-        list_url = reverse("reporting:portfolio-detail", args=[selection.portfolio.pk])
-    else:
-        list_url = reverse("reporting:projects")
-    if request.GET.get("charts") == "compact":
-        # A phone asks for its own drawings (laid out for a narrow screen, so their text
-        # stays legible) once the page shows them; a desktop never pays for them.
-        names = [name for name in CHARTS if name != "s_curve" or data.currency is not None]
-        drawings = [
-            (f"{name.replace('_', '-')}-compact", _svg(compact(CHARTS[name](data))))
-            for name in names
-        ]
-        return render(
-            request,
-            "reporting/dashboard.html#compact-charts",
-            {"compact": {"main": drawings[0][1], "others": drawings[1:]}},
+    today = timezone.localdate()
+    fresh = freshness(selection)
+    key = None
+    if generation is not None and not fresh.recomputing:
+        key = figure_cache.body_key(
+            generation=generation,
+            portfolio_ids=selection.ids,
+            path=request.get_full_path(),
+            today=today,
         )
+    compact_charts = request.GET.get("charts") == "compact"
+    body = figure_cache.get(key)
+    if body is None:
+        data = portfolio_dashboard(selection=selection, today=today, fresh=fresh)
+        body = _compact_charts(request, data) if compact_charts else _body(request, selection, data)
+        figure_cache.put(key, body)
+    if compact_charts or wants_fragment(request):
+        response = HttpResponse(body)
+        patch_vary_headers(response, ("HX-Request",))
+        return response
+    return render_page(
+        request,
+        "reporting/dashboard.html",
+        {"body": mark_safe(body), "selection": selection},  # noqa: S308 - rendered by us
+        partial=None,
+    )
+
+
+def _list_url(selection) -> str:
+    if selection.portfolio is not None:
+        return reverse("reporting:portfolio-detail", args=[selection.portfolio.pk])
+    return reverse("reporting:projects")
+
+
+def _compact_charts(request: HtmxHttpRequest, data) -> str:
+    # A phone asks for its own drawings (laid out for a narrow screen, so their text stays
+    # legible) once the page shows them; a desktop never pays for them.
+    names = [name for name in CHARTS if name != "s_curve" or data.currency is not None]
+    drawings = [
+        (f"{name.replace('_', '-')}-compact", _svg(compact(CHARTS[name](data)))) for name in names
+    ]
+    return render_to_string(
+        "reporting/dashboard.html#compact-charts",
+        {"compact": {"main": drawings[0][1], "others": drawings[1:]}},
+        request=request,
+    )
+
+
+def _body(request: HtmxHttpRequest, selection, data) -> str:
+    list_url = _list_url(selection)
     explain_suffix = f"?portfolio={selection.portfolio.pk}" if selection.portfolio else ""
     tiles = {
         kpi.key: {
@@ -154,18 +192,16 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         }
         for kpi in kpis.CATALOGUE
     }
-    return render_page(
-        request,
-        "reporting/dashboard.html",
+    return render_to_string(
+        "reporting/dashboard.html#dashboard-body",
         {
             "d": data,
             "tiles": tiles,
             "selection": selection,
             "list_url": list_url,
             "charts": {name: {"wide": _svg(build(data))} for name, build in CHARTS.items()},
-            "now": timezone.localtime(),
         },
-        partial="dashboard-body",
+        request=request,
     )
 
 
@@ -213,11 +249,10 @@ def kpi_explain(request: HtmxHttpRequest, key: str) -> HttpResponse:
     portfolio_id = parse_id(request.GET.get("portfolio", ""))
     selection = select_portfolios(user=request.user, portfolio_id=portfolio_id)
     data = portfolio_dashboard(selection=selection)
+    list_url = _list_url(selection)
     if selection.portfolio is not None:
-        list_url = reverse("reporting:portfolio-detail", args=[selection.portfolio.pk])
         dashboard_url = f"{reverse('reporting:dashboard')}?portfolio={selection.portfolio.pk}"
     else:
-        list_url = reverse("reporting:projects")
         dashboard_url = reverse("reporting:dashboard")
     return render(
         request,

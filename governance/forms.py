@@ -3,6 +3,7 @@ the confirmation of a rebalance."""
 
 from __future__ import annotations
 
+import calendar
 from decimal import Decimal
 
 from django import forms
@@ -204,6 +205,13 @@ class HealthPolicyForm(forms.Form):
         min_value=1,
         max_value=25,
         help_text="Also the line for “high” risks on the dashboard.",
+    )
+    fiscal_year_start_month = forms.TypedChoiceField(
+        label="Fiscal year starts in",
+        choices=[(n, calendar.month_name[n]) for n in range(1, 13)],
+        coerce=int,
+        help_text="Fiscal year N runs from this month of year N for twelve months (FY2026/27 "
+        "when not January): envelopes, the envelope share, the ranking and capacity use it.",
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 

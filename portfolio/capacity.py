@@ -33,11 +33,12 @@ def add_months(month: date, count: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def yearly_capacity(weekly_hours: Decimal, year: int) -> Decimal:
-    """Hours supplied over fiscal year `year`: its twelve months' capacities summed."""
+def yearly_capacity(weekly_hours: Decimal, year: int, *, start_month: int | None = None) -> Decimal:
+    """Hours supplied over fiscal year `year` (starting in `start_month`, the policy's when
+    None): its twelve months' capacities summed."""
     from portfolio.selectors import fiscal_year_months
 
-    first, _last = fiscal_year_months(year)
+    first, _last = fiscal_year_months(year, start_month=start_month)
     months = [date(first.year + (first.month - 1 + n) // 12, (first.month - 1 + n) % 12 + 1, 1)
               for n in range(12)]  # fmt: skip
     return sum((monthly_capacity(weekly_hours, month) for month in months), Decimal("0"))

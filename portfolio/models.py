@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from decimal import Decimal
 
 import pghistory
@@ -213,6 +214,13 @@ class HealthPolicy(models.Model):
     slip_red_days = models.PositiveIntegerField(default=30)
     risk_amber_score = models.PositiveSmallIntegerField(default=10)
     risk_red_score = models.PositiveSmallIntegerField(default=15)
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        default=1,
+        choices=[(n, calendar.month_name[n]) for n in range(1, 13)],
+        help_text="Month (1-12) the fiscal year starts in: fiscal year N runs from that month "
+        "of year N for twelve months. Envelopes, the envelope share, the ranking's budgets and "
+        "capacity use it.",
+    )
     version = models.PositiveIntegerField(
         default=1, help_text="Bumped by every change: the PMO's edits are checked against it."
     )
@@ -232,6 +240,10 @@ class HealthPolicy(models.Model):
                     risk_amber_score__lte=F("risk_red_score"),
                 ),
                 name="health_policy_upper_thresholds_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(fiscal_year_start_month__gte=1, fiscal_year_start_month__lte=12),
+                name="health_policy_fiscal_year_start_is_a_month",
             ),
         ]
 

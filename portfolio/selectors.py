@@ -4,27 +4,38 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.conf import settings
 from django.utils import timezone
 
 
-def current_fiscal_year(today: date | None = None) -> int:
+def fiscal_year_start_month() -> int:
+    """The month (1-12) the PMO's policy starts the fiscal year in (January until set).
+
+    One query; a page that runs a query anyway reads it there instead
+    (projects.selectors.policy_value("fiscal_year_start_month"))."""
+    from portfolio.models import HealthPolicy
+
+    month = HealthPolicy.objects.filter(pk=1).values_list("fiscal_year_start_month", flat=True)
+    return month.first() or 1
+
+
+def current_fiscal_year(today: date | None = None, *, start_month: int | None = None) -> int:
     """The fiscal year `today` (the organisation's day) falls in. Fiscal year N starts on the
-    first day of FISCAL_YEAR_START_MONTH in year N: with April, 15 Feb 2027 is in FY2026."""
+    first day of the policy's start month in year N: with April, 15 Feb 2027 is in FY2026."""
     today = today or timezone.localdate()
-    return today.year if today.month >= settings.FISCAL_YEAR_START_MONTH else today.year - 1
+    start = start_month or fiscal_year_start_month()
+    return today.year if today.month >= start else today.year - 1
 
 
-def fiscal_year_months(year: int) -> tuple[date, date]:
+def fiscal_year_months(year: int, *, start_month: int | None = None) -> tuple[date, date]:
     """The first and the last month (each as its first day) of fiscal year `year`."""
-    start = settings.FISCAL_YEAR_START_MONTH
+    start = start_month or fiscal_year_start_month()
     first = date(year, start, 1)
     last = date(year + (start + 10) // 12, (start + 10) % 12 + 1, 1)
     return first, last
 
 
-def fiscal_year_label(year: int) -> str:
+def fiscal_year_label(year: int, *, start_month: int | None = None) -> str:
     """FY2026 for a calendar fiscal year; FY2026/27 for one that starts in another month."""
-    if settings.FISCAL_YEAR_START_MONTH == 1:
+    if (start_month or fiscal_year_start_month()) == 1:
         return f"FY{year}"
     return f"FY{year}/{(year + 1) % 100:02d}"

@@ -14,3 +14,13 @@ def navigation(request: HttpRequest) -> dict:
         "nav_items": items_for(user),
         "user_roles": sorted(role.value for role in roles_of(user)),
     }
+
+
+def fiscal_year(request: HttpRequest) -> dict:
+    """`fy_start`: the PMO's fiscal-year start month for `{{ year|fy:fy_start }}`, read from
+    the policy only if the page shows a fiscal year and its view did not pass it already."""
+    from django.utils.functional import SimpleLazyObject
+
+    from portfolio.selectors import fiscal_year_start_month
+
+    return {"fy_start": SimpleLazyObject(fiscal_year_start_month)}

@@ -104,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ppm.context_processors.navigation",
+                "ppm.context_processors.fiscal_year",
             ],
         },
     },
@@ -206,11 +207,7 @@ TIME_ZONE = env_timezone("TIME_ZONE", "UTC")
 # Periodic tasks run on the organisation's clock, the same day the figures use
 # (timezone.localdate()).
 CELERY_TIMEZONE = TIME_ZONE
-# The month the organisation's fiscal year starts in (1 = January). Fiscal year N runs from
-# that month of year N for twelve months; budget envelopes are kept per fiscal year.
-FISCAL_YEAR_START_MONTH = env_int("FISCAL_YEAR_START_MONTH", 1)
-if not 1 <= FISCAL_YEAR_START_MONTH <= 12:
-    raise ImproperlyConfigured("FISCAL_YEAR_START_MONTH must be a month number, 1 to 12.")
+# The fiscal year's first month is the PMO's, set in the app (HealthPolicy, /governance/policy/).
 USE_I18N = True
 USE_TZ = True
 

@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
+    Case,
     Count,
     F,
     Min,
@@ -28,7 +29,10 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
+    Value,
+    When,
 )
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from portfolio.capacity import add_months, monthly_capacity
@@ -38,7 +42,7 @@ from ppm.access import scope
 from projects.metrics import EVM_TOTALS, EVMTotals, envelope_share, report_due_period_end
 from projects.models import Milestone, RollupState
 from projects.models.schedule import OPEN_AND_SLIPPING, slip_days
-from projects.selectors import IN_FLIGHT_STATES, RAGS
+from projects.selectors import IN_FLIGHT_STATES, RAGS, policy_value
 from reporting.models import PortfolioDemand, PortfolioMonth, ProjectRollup
 from reporting.selectors import high_risk_score
 
@@ -77,6 +81,11 @@ class Selection:
         return [p.pk for p in self.portfolios]
 
     @property
+    def fy_start(self) -> int:
+        """The PMO's fiscal-year start month, read with the portfolios (January if none)."""
+        return self.choices[0].fy_start if self.choices else 1
+
+    @property
     def title(self) -> str:
         return self.portfolio.name if self.portfolio else "All my portfolios"
 
@@ -85,11 +94,18 @@ def select_portfolios(*, user: AbstractBaseUser, portfolio_id: int | None) -> Se
     """The portfolios `user` may see (with their rollup, series state and this year's
     envelope, in one query), and the one asked for. A portfolio outside the user's scope is
     refused with 403 whether or not it exists, so the answer leaks nothing."""
-    year = current_fiscal_year()
+    today = timezone.localdate()
+    # This fiscal year by the PMO's start month, worked out in the same query.
+    fy_start = policy_value("fiscal_year_start_month")
+    year = Case(
+        When(GreaterThanOrEqual(Value(today.month), fy_start), then=Value(today.year)),
+        default=Value(today.year - 1),
+    )
     choices = list(
         scope(Portfolio.objects.all(), user)
         .select_related("rollup", "series_state", "director")
         .annotate(
+            fy_start=fy_start,
             envelope=Subquery(
                 PortfolioBudget.objects.filter(portfolio=OuterRef("pk"), fiscal_year=year).values(
                     "amount"
@@ -435,7 +451,7 @@ def portfolio_dashboard(
     when the caller has read its `fresh`ness already)."""
     today = today or timezone.localdate()
     ids = selection.ids
-    year = current_fiscal_year(today)
+    year = current_fiscal_year(today, start_month=selection.fy_start)
     months = _months(ids)
     rollups = [r for p in selection.portfolios if (r := portfolio_rollup(p)) is not None]
     counts = _counts(rollups)

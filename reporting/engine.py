@@ -555,7 +555,10 @@ def recompute(
     if project_ids is not None and not ids:
         return RecomputeResult(0, as_of)
     policy = HealthPolicy.current()
-    fy_first, fy_last = fiscal_year_months(current_fiscal_year(as_of))
+    fy_start = policy.fiscal_year_start_month
+    fy_first, fy_last = fiscal_year_months(
+        current_fiscal_year(as_of, start_month=fy_start), start_month=fy_start
+    )
     params = {
         "fy_first": fy_first,
         "fy_last": fy_last,

@@ -195,7 +195,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         measure=("fy_plan",),
         drill="live=1&sort=-bac",
         inputs=("fy_plan",),
-        note="The fiscal year starts in the month FISCAL_YEAR_START_MONTH names (1 = January).",
+        note="The fiscal year starts in the month the PMO's figures policy names.",
         tile=False,
     ),
     Kpi(

@@ -28,7 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from portfolio.models import Portfolio, PortfolioBudget
-from portfolio.selectors import current_fiscal_year
+from portfolio.selectors import current_fiscal_year, fiscal_year_start_month
 from ppm.access import scope
 from projects.choices import RAG, LifecycleState, RaidStatus
 from projects.metrics import envelope_share
@@ -80,6 +80,7 @@ class PortfolioSummary:
 
     portfolio: Portfolio
     fiscal_year: int
+    fy_start: int  # the PMO's fiscal-year start month `fiscal_year` was cut with
     project_count: int
     state_counts: list[StateCount]
     total_bac: Decimal
@@ -180,10 +181,12 @@ def portfolio_summaries(
 ) -> list[PortfolioSummary]:
     """Summary figures of every portfolio `user` may see (or of portfolio `pk` only).
 
-    Always two queries, whatever the number of portfolios, projects, risks and reports:
-    the portfolios with their aggregates, then the RAG distribution grouped by portfolio.
+    Always three queries, whatever the number of portfolios, projects, risks and reports:
+    the PMO's fiscal-year start month, the portfolios with their aggregates, then the RAG
+    distribution grouped by portfolio.
     """
-    year = fiscal_year or current_fiscal_year()
+    start = fiscal_year_start_month()
+    year = fiscal_year or current_fiscal_year(start_month=start)
     portfolios = _annotated_portfolios(user, year)
     if pk is not None:
         portfolios = portfolios.filter(pk=pk)
@@ -200,6 +203,7 @@ def portfolio_summaries(
             PortfolioSummary(
                 portfolio=p,
                 fiscal_year=year,
+                fy_start=start,
                 project_count=p.project_count,
                 state_counts=states,
                 total_bac=p.total_bac,

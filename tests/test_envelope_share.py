@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from governance.selectors.ranking import build_ranking, ranking_data
+from portfolio.models import HealthPolicy
 from portfolio.selectors import current_fiscal_year, fiscal_year_months
 from portfolio.tests.factories import PortfolioBudgetFactory
 from projects.choices import LifecycleState
@@ -58,9 +59,9 @@ def _organisation(portfolio, pm, year: int, *, held_since=None) -> None:
     ("start_month", "held_in_first_month"), [(1, False), (4, False), (1, True)]
 )
 def test_the_dashboard_portfolio_pages_and_ranking_show_one_envelope_share(
-    settings, client, director, portfolio, pm, start_month, held_in_first_month
+    client, director, portfolio, pm, start_month, held_in_first_month
 ):
-    settings.FISCAL_YEAR_START_MONTH = start_month
+    HealthPolicy.objects.update_or_create(pk=1, defaults={"fiscal_year_start_month": start_month})
     year = current_fiscal_year(TODAY)
     first = fiscal_year_months(year)[0]
     held_since = first.replace(day=10) if held_in_first_month else None

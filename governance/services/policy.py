@@ -19,7 +19,7 @@ from ppm.audit import acting_as
 from ppm.roles import Role, has_role
 from projects.services.common import DomainError, mark_rollups_stale_selected, save_versioned
 
-THRESHOLD_FIELDS = (
+POLICY_FIELDS = (
     "cpi_amber",
     "cpi_red",
     "spi_amber",
@@ -28,6 +28,7 @@ THRESHOLD_FIELDS = (
     "slip_red_days",
     "risk_amber_score",
     "risk_red_score",
+    "fiscal_year_start_month",
 )
 MAX_ENVELOPE = Decimal("99999999999999.99")  # the column's 16 digits
 FISCAL_YEARS = (2000, 2100)
@@ -54,17 +55,23 @@ def _check_thresholds(values: dict) -> None:
             "Risk bands run from 1 to 25 (probability × impact), amber at or below red.",
             field="risk_amber_score",
         )
+    if not 1 <= values["fiscal_year_start_month"] <= 12:
+        raise DomainError(
+            "The fiscal year starts in a month: 1 (January) to 12 (December).",
+            field="fiscal_year_start_month",
+        )
 
 
 def health_policy_update(*, by, expected_version: int, **fields) -> tuple[HealthPolicy, int]:
-    """Change the health thresholds and risk bands. Every project's rule health depends on
-    them, so every rollup is marked stale. Returns the policy and the number marked."""
+    """Change the health thresholds, the risk bands or the fiscal year's first month. Every
+    project's rule health (and fiscal-year plan) depends on them, so every rollup is marked
+    stale. Returns the policy and the number marked."""
     _require_pmo(by)
-    unknown = set(fields) - set(THRESHOLD_FIELDS)
+    unknown = set(fields) - set(POLICY_FIELDS)
     if unknown:
         raise TypeError(f"not editable: {sorted(unknown)}")
     policy = HealthPolicy.current()
-    after = {name: fields.get(name, getattr(policy, name)) for name in THRESHOLD_FIELDS}
+    after = {name: fields.get(name, getattr(policy, name)) for name in POLICY_FIELDS}
     _check_thresholds(after)
     changes = {k: v for k, v in fields.items() if getattr(policy, k) != v}
     if not changes:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from portfolio.models import HealthPolicy, Portfolio, PortfolioBudget
 from portfolio.selectors import current_fiscal_year
@@ -36,6 +37,7 @@ def _thresholds(**changes) -> dict:
             "slip_red_days",
             "risk_amber_score",
             "risk_red_score",
+            "fiscal_year_start_month",
             "version",
         )
     }
@@ -53,7 +55,7 @@ def _stale() -> set[int]:
 def test_the_page_opens_for_its_readers_and_only_the_pmo_gets_forms(client, request, persona):
     client.force_login(request.getfixturevalue(persona))
     page = client.get(PAGE).content.decode()
-    assert "Health thresholds and risk bands" in page
+    assert "Health thresholds, risk bands and fiscal year" in page
     assert ('action="/governance/policy/health/"' in page) == (persona == "pmo")
 
 
@@ -96,6 +98,33 @@ def test_new_thresholds_recompute_every_project_and_change_its_health(client, pm
     assert pmo.get_full_name() in page or pmo.username in page
 
 
+def test_the_pmo_moves_the_fiscal_year_and_every_year_figure_follows(
+    client, pmo, director, portfolio, pm
+):
+    """An April start: the current fiscal year is the one that began in the last April, its
+    plan is recomputed, and the policy page and the portfolio list name it FY<N>/<N+1>."""
+    today = timezone.localdate()
+    project = ProjectFactory(portfolio=portfolio, manager=pm, state="active")
+    recompute()
+    client.force_login(pmo)
+    start = 4 if today.month != 4 else 5  # not January, and not the month we are in
+    response = client.post(
+        reverse("governance:policy-health"), _thresholds(fiscal_year_start_month=str(start))
+    )
+    assert response.status_code == 302
+    assert HealthPolicy.current().fiscal_year_start_month == start
+    assert project.pk in _stale()  # the year's plan is recomputed
+    year = current_fiscal_year()
+    assert year == (today.year if today.month >= start else today.year - 1)
+    label = f"FY{year}/{(year + 1) % 100:02d}" if start != 1 else f"FY{year}"
+    page = client.get(PAGE).content.decode()
+    assert f"Envelope {label}" in page
+    assert f"fiscal_year_start_month 1 → {start}" in page  # audited
+    client.force_login(director)
+    list_page = client.get(reverse("reporting:portfolio-list")).content.decode()
+    assert label in list_page
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
@@ -104,6 +133,8 @@ def test_new_thresholds_recompute_every_project_and_change_its_health(client, pm
         ({"risk_red_score": "26"}, "risk_red_score", "less than or equal to 25"),
         ({"spi_amber": "abc"}, "spi_amber", "Enter a number"),
         ({"cpi_amber": "0.9\x00"}, "cpi_amber", "Enter a number"),
+        ({"fiscal_year_start_month": "13"}, "fiscal_year_start_month", "Select a valid choice"),
+        ({"fiscal_year_start_month": "٤"}, "fiscal_year_start_month", "Select a valid choice"),
     ],
 )
 def test_a_bad_threshold_is_refused_next_to_its_field_and_the_input_stays(
@@ -115,7 +146,7 @@ def test_a_bad_threshold_is_refused_next_to_its_field_and_the_input_stays(
     page = response.content.decode()
     assert f'id="id_policy-{field}_error"' in page and message in page
     typed = next(iter(changes.values()))
-    if "\x00" not in typed:
+    if "\x00" not in typed and field != "fiscal_year_start_month":  # a select keeps choices
         assert f'value="{typed}"' in page  # what the PMO typed is still there
     assert HealthPolicy.current().version == 1
 

@@ -272,7 +272,7 @@ def test_demand_on_a_group_without_capacity_is_over(portfolio):
 def test_the_ranking_takes_a_fixed_number_of_queries(portfolio, fit, django_assert_num_queries):
     for i in range(3):
         ScoreFactory(project=project(portfolio, f"P-{i}", budget="10"), criterion=fit)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         ranking_data(portfolio=portfolio, fiscal_year=2026, today=TODAY)
 
 

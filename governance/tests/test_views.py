@@ -519,15 +519,16 @@ def test_the_ranking_and_its_what_if_take_a_fixed_number_of_queries(
 ):
     projects = populate(portfolio, fit, size)
     client.force_login(director)
-    # session, user, roles, portfolio, scope check, then the ranking's six reads
-    with django_assert_num_queries(11):
+    # session, user, roles, portfolio, scope check, the fiscal-year start for the current
+    # year, then the ranking's seven reads
+    with django_assert_num_queries(13):
         page = client.get(ranking_url(portfolio))
     assert len(page.context["ranking"].rows) == size
     toggles = {f"act-{p.pk}": "cancel" for p in projects[::2]}
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(13):
         fragment = client.get(ranking_url(portfolio), toggles, headers=HTMX)
     assert len(fragment.context["ranking"].changes) == len(toggles)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(13):
         client.get(apply_url(portfolio), toggles)
 
 

@@ -47,7 +47,7 @@ def _ranking(portfolio: Portfolio, fiscal_year: int, whatif: WhatIf) -> Ranking:
 
 
 def _years(ranking: Ranking) -> list[int]:
-    current = current_fiscal_year()
+    current = current_fiscal_year(start_month=ranking.data.fy_start)
     return sorted({current - 1, current, current + 1, *ranking.data.budget_years})
 
 
@@ -65,6 +65,7 @@ def _context(request: HtmxHttpRequest, portfolio: Portfolio, ranking: Ranking) -
             reverse("governance:ranking-apply", args=[portfolio.pk]) + "?" + ranking.apply_query()
         ),
         "as_of": timezone.localtime(),
+        "fy_start": ranking.data.fy_start,
     }
 
 

@@ -60,12 +60,15 @@ def format_money(value, currency: str = "", *, places: int = 0, signed: bool = F
 
 
 @register.filter
-def fy(year: int) -> str:
+def fy(year: int, start_month=None) -> str:
     """A fiscal year as the organisation names it: FY2026, or FY2026/27 when it does not
-    start in January (portfolio.selectors.fiscal_year_label)."""
+    start in January (portfolio.selectors.fiscal_year_label). `{{ year|fy:fy_start }}` uses
+    the start month the page has read (ppm.context_processors.fiscal_year reads it lazily,
+    once a page asks); without it the policy is read."""
     from portfolio.selectors import fiscal_year_label
 
-    return fiscal_year_label(int(year))
+    start = int(str(start_month)) if start_month not in (None, "") else None
+    return fiscal_year_label(int(year), start_month=start)
 
 
 @register.filter

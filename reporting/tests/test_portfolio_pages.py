@@ -239,8 +239,8 @@ def test_portfolio_list_runs_a_fixed_number_of_queries(
 ):
     populate(portfolios, projects_each)
     client.force_login(pmo)
-    # session, user, roles, portfolios with aggregates, RAG distribution
-    with django_assert_num_queries(5):
+    # session, user, roles, fiscal-year start, portfolios with aggregates, RAG distribution
+    with django_assert_num_queries(6):
         response = client.get(reverse("reporting:portfolio-list"))
     assert len(response.context["summaries"]) == portfolios
 
@@ -385,9 +385,9 @@ def test_portfolio_page_runs_a_fixed_number_of_queries(
             portfolio=portfolio, manager=UserFactory(), rag=RAG.AMBER, code=f"Q-{i:03d}"
         )
     client.force_login(director)
-    # session, user, roles, portfolio, access check, aggregates, RAG distribution,
-    # table count, table page
-    with django_assert_num_queries(9):
+    # session, user, roles, portfolio, access check, fiscal-year start, aggregates, RAG
+    # distribution, table count, table page
+    with django_assert_num_queries(10):
         response = client.get(
             reverse("reporting:portfolio-detail", args=[portfolio.pk]), {"sort": "forecast_finish"}
         )
@@ -427,12 +427,11 @@ def test_percent_and_day_formatting():
     assert signed_days(0) == "0 d"
 
 
-def test_the_fiscal_year_is_the_calendar_year_unless_the_organisation_starts_it_later(
-    settings,
-):
+def test_the_fiscal_year_is_the_calendar_year_unless_the_pmo_starts_it_later():
     assert current_fiscal_year(date(2027, 1, 1)) == 2027
     assert fiscal_year_months(2026) == (date(2026, 1, 1), date(2026, 12, 1))
-    settings.FISCAL_YEAR_START_MONTH = 4
+    assert fiscal_year_label(2026) == "FY2026"
+    HealthPolicy.objects.update_or_create(pk=1, defaults={"fiscal_year_start_month": 4})
     assert current_fiscal_year(date(2027, 2, 15)) == 2026
     assert current_fiscal_year(date(2027, 4, 1)) == 2027
     assert fiscal_year_months(2026) == (date(2026, 4, 1), date(2027, 3, 1))

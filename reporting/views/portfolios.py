@@ -200,6 +200,7 @@ def _body(request: HtmxHttpRequest, selection, data) -> str:
             "selection": selection,
             "list_url": list_url,
             "charts": {name: {"wide": _svg(build(data))} for name, build in CHARTS.items()},
+            "fy_start": selection.fy_start,
         },
         request=request,
     )

@@ -3,7 +3,7 @@
 Definitions (shown on the page as well):
 
 - A project's *budget* for fiscal year Y is the sum of its planned cost lines in Y's months
-  (the fiscal year is the calendar year: portfolio.selectors.current_fiscal_year).
+  (the fiscal year starts in the PMO's month: portfolio.selectors.current_fiscal_year).
 - Projects that are proposed, approved or active *draw* their whole budget. A project on hold
   keeps what was planned for the months already past (spent, or committed) — its *to date*
   part, months before the current one — and releases the rest. Deferring or cancelling a

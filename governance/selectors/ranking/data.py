@@ -27,7 +27,7 @@ from governance.lifecycle import DRAWING_STATES, LIVE_STATES
 from governance.scoring import CriterionFacts, ScoreFacts, priority
 from portfolio.capacity import yearly_capacity
 from portfolio.models import Portfolio, PortfolioBudget, Resource, ScoringCriterion
-from portfolio.selectors import fiscal_year_months
+from portfolio.selectors import fiscal_year_months, fiscal_year_start_month
 from projects.choices import LifecycleState
 from projects.models import Allocation, CostLine, Project, ProjectScore
 
@@ -72,6 +72,7 @@ class RankingData:
     projects: list[ProjectFacts]  # ranked
     capacity: dict[str, Decimal]  # hours in the fiscal year, by group
     others_draw: dict[str, Decimal]  # other portfolios' drawn hours, by group
+    fy_start: int = 1  # the PMO's fiscal-year start month the year above was cut with
 
 
 def _release_month(boundary: date, project: str = "") -> Coalesce:
@@ -84,8 +85,8 @@ def _release_month(boundary: date, project: str = "") -> Coalesce:
     )
 
 
-def _planned(year: int, before: date | None = None) -> Subquery:
-    first, last = fiscal_year_months(year)
+def _planned(year: int, start_month: int, before: date | None = None) -> Subquery:
+    first, last = fiscal_year_months(year, start_month=start_month)
     lines = CostLine.objects.filter(project=OuterRef("pk"), month__range=(first, last))
     if before is not None:
         lines = lines.filter(month__lt=_release_month(before, "project__"))
@@ -101,9 +102,11 @@ def rank_key(p: ProjectFacts) -> tuple:
 
 
 def ranking_data(*, portfolio: Portfolio, fiscal_year: int, today: date) -> RankingData:
-    """Everything the ranking needs, in six queries whatever the portfolio's size."""
+    """Everything the ranking needs, in seven queries whatever the portfolio's size."""
     boundary = month_start(today)
-    first, last = fiscal_year_months(fiscal_year)
+    # 0. The PMO's fiscal-year start month, read once for every date range below.
+    start_month = fiscal_year_start_month()
+    first, last = fiscal_year_months(fiscal_year, start_month=start_month)
     # 1. The live projects with their budget for the year and its to-date part.
     projects = {
         p.pk: ProjectFacts(
@@ -117,9 +120,11 @@ def ranking_data(*, portfolio: Portfolio, fiscal_year: int, today: date) -> Rank
         )
         for p in Project.objects.filter(portfolio=portfolio, state__in=LIVE_STATES)
         .annotate(
-            fy_budget=Coalesce(_planned(fiscal_year), Value(ZERO), output_field=_MONEY_FIELD),
+            fy_budget=Coalesce(
+                _planned(fiscal_year, start_month), Value(ZERO), output_field=_MONEY_FIELD
+            ),
             fy_to_date=Coalesce(
-                _planned(fiscal_year, boundary), Value(ZERO), output_field=_MONEY_FIELD
+                _planned(fiscal_year, start_month, boundary), Value(ZERO), output_field=_MONEY_FIELD
             ),
         )
         .only("pk", "code", "name", "state", "version")
@@ -170,7 +175,9 @@ def ranking_data(*, portfolio: Portfolio, fiscal_year: int, today: date) -> Rank
             others[group] += hours
     # 5. Capacity of active resources by group.
     capacity = {
-        row["group"]: yearly_capacity(row["per_week"], fiscal_year).quantize(HOURS)
+        row["group"]: yearly_capacity(
+            row["per_week"], fiscal_year, start_month=start_month
+        ).quantize(HOURS)
         for row in Resource.objects.filter(active=True)
         .values("group")
         .annotate(per_week=Sum("capacity_hours_per_week"))
@@ -190,4 +197,5 @@ def ranking_data(*, portfolio: Portfolio, fiscal_year: int, today: date) -> Rank
         projects=sorted(projects.values(), key=rank_key),
         capacity=capacity,
         others_draw=dict(others),
+        fy_start=start_month,
     )

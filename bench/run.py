@@ -49,6 +49,8 @@ if str(ROOT) not in sys.path:  # run as a script: bench/ is on the path, the pro
 from bench.results import RESULTS, merge  # noqa: E402
 
 LARGE_PROJECTS = 10_000
+XLARGE_PROJECTS = 50_000
+XLARGE_SUFFIX = "_xlarge"
 SMALL_SUFFIX = "_small"
 OUT = ROOT / "bench" / "out"
 JSON_MARK = "BENCH_JSON "
@@ -117,6 +119,9 @@ PHASE_KEYS: dict[str, tuple[str, ...]] = {
         "dashboard_mean_ms_large",
         "dashboard_requests_large",
         "dashboard_queries_large",
+        "dashboard_cold_p50_ms_large",
+        "dashboard_cold_p95_ms_large",
+        "dashboard_cold_queries_large",
     ),
     "dashboard_small": (
         "dashboard_p50_ms_small",
@@ -124,8 +129,22 @@ PHASE_KEYS: dict[str, tuple[str, ...]] = {
         "dashboard_mean_ms_small",
         "dashboard_requests_small",
         "dashboard_queries_small",
+        "dashboard_cold_p50_ms_small",
+        "dashboard_cold_p95_ms_small",
+        "dashboard_cold_queries_small",
     ),
 }
+# The moonshot size (--size xlarge) measures (a) and (d) only, under keys of its own.
+XLARGE_ROLLUP_KEYS = ("rollup_full_s", "rollup_sql_floor_s", "rollup_ratio")
+PHASE_KEYS["rollup_xlarge"] = (
+    *(f"{key}_xlarge" for key in XLARGE_ROLLUP_KEYS),
+    "rollup_floor_same_figures_xlarge",
+)
+PHASE_KEYS["dashboard_xlarge"] = tuple(
+    key.replace("_large", "_xlarge")
+    for key in PHASE_KEYS["dashboard_large"]
+    if key != "dashboard_page"
+)
 
 
 def say(message: str) -> None:
@@ -361,6 +380,9 @@ def _suffixed(figures: dict[str, Any], size: str) -> dict[str, Any]:
         f"dashboard_mean_ms_{size}": figures["mean_ms"],
         f"dashboard_requests_{size}": figures["requests"],
         f"dashboard_queries_{size}": figures["queries"],
+        f"dashboard_cold_p50_ms_{size}": figures["cold_p50_ms"],
+        f"dashboard_cold_p95_ms_{size}": figures["cold_p95_ms"],
+        f"dashboard_cold_queries_{size}": figures["cold_queries"],
     }
 
 
@@ -427,12 +449,24 @@ def notes(r: dict[str, Any]) -> dict[str, str]:
             f"{label.split('.')[-1]} {count}" for label, count in rows.items()
         )
     page = r.get("dashboard_page")
-    for size in ("small", "large"):
+    for size in ("small", "large", "xlarge"):
         if have(f"dashboard_p95_ms_{size}"):
             out[f"dashboard_p95_ms_{size}"] = (
-                f"{page}, {r[f'dashboard_requests_{size}']} requests, "
-                f"mean {r[f'dashboard_mean_ms_{size}']:.0f} ms"
+                f"{page or 'reporting:dashboard'}, {r[f'dashboard_requests_{size}']} requests, "
+                f"mean {r[f'dashboard_mean_ms_{size}']:.0f} ms; the body kept by "
+                "reporting.figure_cache (figures unchanged between requests)"
             )
+        if have(f"dashboard_cold_p95_ms_{size}"):
+            out[f"dashboard_cold_p95_ms_{size}"] = (
+                "every request after a change of figures: "
+                f"{r[f'dashboard_cold_queries_{size}']} queries, charts and template drawn"
+            )
+    if have("rollup_ratio_xlarge"):
+        out["rollup_ratio_xlarge"] = (
+            f"full recompute {r['rollup_full_s_xlarge']:.1f} s, "
+            f"floor {r['rollup_sql_floor_s_xlarge']:.1f} s; same totals: "
+            f"{str(r.get('rollup_floor_same_figures_xlarge')).lower()}"
+        )
     if page and page != "reporting:dashboard":
         out["dashboard_queries_small"] = "the dashboard does not exist yet: " + page + " measured"
     if have("worker_peak_mb", "worker_idle_mb"):
@@ -442,6 +476,58 @@ def notes(r: dict[str, Any]) -> dict[str, str]:
             f"recompute_all took {r['worker_recompute_all_s']:.1f} s (the work is in PostgreSQL)"
         )
     return out
+
+
+def run_xlarge(args: argparse.Namespace, data: dict[str, Any], *, started: float, when: str) -> int:
+    """The moonshot size: (a) and (d) over 50,000 projects, merged into results.json beside
+    the large size's figures (whose query count the dashboard's must equal)."""
+    from bench.phases import measure_dashboard, measure_rollup
+    from bench.report import XLARGE_ROWS, missed, table
+
+    phases = Phases()
+    results = phases.results
+    load_start = load_average()
+
+    def rollup() -> dict[str, Any]:
+        figures = measure_rollup(runs=args.rollup_runs)
+        out = {f"{key}_xlarge": figures[key] for key in XLARGE_ROLLUP_KEYS}
+        out["rollup_floor_same_figures_xlarge"] = figures["rollup_floor_same_figures"]
+        return out
+
+    def dashboard() -> dict[str, Any]:
+        figures = measure_dashboard(requests=args.dashboard_requests)
+        return _suffixed(figures, "xlarge")
+
+    phases.run("rollup_xlarge", "(a) full recompute vs one SQL SELECT, xlarge", rollup)
+    phases.run("dashboard_xlarge", "(d) dashboard at the xlarge size", dashboard)
+    results["bench_projects_xlarge"] = args.projects
+    results["bench_data_xlarge"] = data["bench_data"]
+    results["bench_seed_s_xlarge"] = data["bench_seed_s"]
+    results["bench_xlarge"] = {
+        **machine(),
+        "load_average_start": load_start,
+        "load_average_end": load_average(),
+        "when": when,
+        "errors": phases.errors,
+        "total_s": round(time.perf_counter() - started, 1),
+    }
+    merged = merge(args.out, results)
+    text = table(merged, notes(merged), rows=XLARGE_ROWS)
+    info = results["bench_xlarge"]
+    footer = (
+        f"\n{args.projects:,} projects ({data['bench_data']} data); {info['cores']} cores, "
+        f"{info['memory_gb']} GB; load average {info['load_average_start']} at the start, "
+        f"{info['load_average_end']} at the end; {info['total_s']:.0f} s in all. "
+        f"Written to {args.out}."
+    )
+    if phases.errors:
+        footer += "\nNot measured: " + "; ".join(f"{k}: {v}" for k, v in phases.errors.items())
+    misses = missed(merged, rows=XLARGE_ROWS)
+    footer += "\nBudgets missed: " + (", ".join(misses) if misses else "none")
+    print(text + footer, flush=True)
+    (OUT / "table-xlarge.txt").parent.mkdir(parents=True, exist_ok=True)
+    (OUT / "table-xlarge.txt").write_text(text + footer + "\n")
+    return 1 if phases.errors else 0
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -455,6 +541,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=LARGE_PROJECTS,
         help=f"size of the generated data (default {LARGE_PROJECTS:,}: the large size)",
+    )
+    parser.add_argument(
+        "--size",
+        choices=("large", "xlarge"),
+        default="large",
+        help="large: every measurement at --projects (default 10,000); xlarge: the moonshot, "
+        f"{XLARGE_PROJECTS:,} projects in a database of its own (suffix {XLARGE_SUFFIX}), "
+        "measuring (a) and (d) only, written to results.json as *_xlarge keys",
     )
     parser.add_argument("--reseed", action="store_true", help="delete the data and generate it")
     parser.add_argument("--rollup-runs", type=int, default=3, help="(a) runs of each (median)")
@@ -480,9 +574,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.dashboard_requests < 5:
         parser.error("--dashboard-requests must be at least 5")
+    if args.size == "xlarge":
+        if args.projects != LARGE_PROJECTS:
+            parser.error("--size xlarge sets its own size; leave out --projects")
+        args.projects = XLARGE_PROJECTS
     if args.out is None:
-        large = args.projects == LARGE_PROJECTS
-        args.out = RESULTS if large else OUT / f"results-{args.projects}.json"
+        real = args.projects in (LARGE_PROJECTS, XLARGE_PROJECTS)
+        args.out = RESULTS if real else OUT / f"results-{args.projects}.json"
     return args
 
 
@@ -498,7 +596,9 @@ def main(argv: list[str] | None = None) -> int:
     if not url or not os.environ.get("REDIS_URL"):
         say("DATABASE_URL and REDIS_URL must be set (`make bench` sets them for you)")
         return 2
-    if args.projects != LARGE_PROJECTS:
+    if args.size == "xlarge":
+        os.environ["DATABASE_URL"] = sibling_database_url(url, XLARGE_SUFFIX)
+    elif args.projects != LARGE_PROJECTS:
         # A trial size gets a database of its own, so the large data is never replaced by it.
         os.environ["DATABASE_URL"] = sibling_database_url(url, f"_p{args.projects}")
     ensure_database(os.environ["DATABASE_URL"])
@@ -525,6 +625,9 @@ def main(argv: list[str] | None = None) -> int:
     except DataMismatch as refusal:
         say(str(refusal))
         return 2
+
+    if args.size == "xlarge":
+        return run_xlarge(args, data, started=started, when=when)
 
     phases = Phases()
     results = phases.results

@@ -11,7 +11,7 @@ returned as None — never 0 and never an exception — and shown as "n/a". The 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -122,6 +122,55 @@ def earned_value_by_method(
         started = actual_cost > 0 or (percent_complete or ZERO) > 0
         return _money(bac / 2) if started else ZERO
     return earned_value(bac, percent_complete)
+
+
+@dataclass(frozen=True)
+class BaselineFacts:
+    """One budget baseline (projects.models.BudgetBaseline) as the definitions read it."""
+
+    effective_month: date
+    bac: Decimal
+    ev_carried: Decimal = ZERO
+    ev_offset: Decimal = ZERO
+
+
+def baseline_in_force(baselines: Iterable[BaselineFacts], at: date) -> BaselineFacts | None:
+    """The baseline in force on `at`: the latest whose month has begun by then (None when the
+    project was never re-baselined, or `at` is before its first month)."""
+    begun = [b for b in baselines if b.effective_month <= at]
+    return max(begun, key=lambda b: b.effective_month, default=None)
+
+
+def earned_value_in_force(
+    method_ev: Callable[[Decimal], Decimal | None],
+    *,
+    bac: Decimal,
+    baselines: Iterable[BaselineFacts] = (),
+    at: date,
+) -> Decimal | None:
+    """EV at status date `at` against the budget baseline in force then: the method's EV at
+    that baseline's BAC (`method_ev(bac)`), plus what was earned before the baseline took
+    effect, less what the method gives for that time at the new BAC. Progress made before a
+    re-baseline thus keeps the value it had; only progress since is rated at the new budget.
+    Without baselines: the method's EV at the project's BAC."""
+    baseline = baseline_in_force(baselines, at)
+    if baseline is None:
+        return method_ev(bac)
+    ev = method_ev(baseline.bac)
+    return None if ev is None else ev + baseline.ev_carried - baseline.ev_offset
+
+
+def plan_in_force(
+    current: Iterable[tuple[date, Decimal]],
+    frozen: Iterable[tuple[date, Decimal]],
+    *,
+    frozen_before: date | None,
+) -> list[tuple[date, Decimal]]:
+    """The monthly plan planned value is measured against: each month before the newest
+    baseline's month (`frozen_before`) as frozen under the baseline then in force (`frozen`),
+    the current plan (`current`, the cost lines) from that month on."""
+    kept = [(m, a) for m, a in current if frozen_before is None or m >= frozen_before]
+    return kept + list(frozen)
 
 
 class _AtCompletion:

@@ -58,13 +58,43 @@ status_at AS (
            LEAST(COALESCE(report.period_end, %(as_of)s::date), t.held_on) AS pv_at
     FROM targets t LEFT JOIN report ON report.project_id = t.id
 ),
+bl AS (
+    -- The budget baseline in force on the status date (re-baselined projects only): EV is
+    -- measured at its budget, shifted by what was earned before it took effect.
+    SELECT DISTINCT ON (b.project_id)
+           b.project_id, b.bac, b.ev_carried - b.ev_offset AS ev_shift
+    FROM projects_budgetbaseline b JOIN status_at sa ON sa.project_id = b.project_id
+    WHERE b.effective_month <= sa.at
+    ORDER BY b.project_id, b.effective_month DESC
+),
+frozen AS (
+    -- Months before the newest baseline's month keep the plan frozen under the baseline
+    -- then in force; the cost lines count from that month on.
+    SELECT DISTINCT ON (b.project_id) b.project_id, b.effective_month AS frozen_before
+    FROM projects_budgetbaseline b JOIN targets t ON t.id = b.project_id
+    ORDER BY b.project_id, b.effective_month DESC
+),
+frozen_pv AS (
+    SELECT b.project_id,
+           SUM(CASE WHEN m.month < date_trunc('month', sa.pv_at)::date THEN m.planned
+                    ELSE ROUND(m.planned * EXTRACT(DAY FROM sa.pv_at)
+                               / EXTRACT(DAY FROM (date_trunc('month', sa.pv_at)
+                                                   + interval '1 month - 1 day')), 2)
+               END) FILTER (WHERE m.month <= date_trunc('month', sa.pv_at)::date) AS pv
+    FROM projects_budgetbaselinemonth m
+    JOIN projects_budgetbaseline b ON b.id = m.baseline_id
+    JOIN status_at sa ON sa.project_id = b.project_id
+    GROUP BY b.project_id
+),
 cost AS (
     SELECT c.project_id,
            SUM(CASE WHEN c.month < date_trunc('month', sa.pv_at)::date THEN c.planned
                     ELSE ROUND(c.planned * EXTRACT(DAY FROM sa.pv_at)
                                / EXTRACT(DAY FROM (date_trunc('month', sa.pv_at)
                                                    + interval '1 month - 1 day')), 2)
-               END) FILTER (WHERE c.month <= date_trunc('month', sa.pv_at)::date) AS pv,
+               END) FILTER (WHERE c.month <= date_trunc('month', sa.pv_at)::date
+                              AND (f.frozen_before IS NULL OR c.month >= f.frozen_before))
+               AS pv,
            SUM(c.actual) FILTER (WHERE c.month <= date_trunc('month', sa.at)::date) AS ac,
            -- This fiscal year's plan; a project on hold keeps only the months before the
            -- current one (the rule of the ranking and the capacity demand).
@@ -75,6 +105,7 @@ cost AS (
     FROM projects_costline c
     JOIN status_at sa ON sa.project_id = c.project_id
     JOIN targets t ON t.id = c.project_id
+    LEFT JOIN frozen f ON f.project_id = c.project_id
     GROUP BY c.project_id
 ),
 ms AS (
@@ -127,30 +158,31 @@ score AS (
 ),
 base AS (
     SELECT t.id, t.portfolio_id, t.state, t.bac, t.first_report_due,
-           COALESCE(cost.pv, 0) AS pv, COALESCE(cost.ac, 0) AS ac,
+           COALESCE(cost.pv, 0) + COALESCE(frozen_pv.pv, 0) AS pv, COALESCE(cost.ac, 0) AS ac,
            COALESCE(cost.fy_plan, 0) AS fy_plan,
            report.percent_complete AS pct, t.ev_method,
-           CASE t.ev_method
+           (CASE t.ev_method
                -- BAC × the weight of the milestones achieved by the status date ÷ all weight;
                -- not measurable without weighted milestones.
                WHEN 'milestones' THEN
                    CASE WHEN ms.weight_total > 0
-                        THEN ROUND(t.bac * ms.weight_done / ms.weight_total, 2) END
+                        THEN ROUND(COALESCE(bl.bac, t.bac) * ms.weight_done / ms.weight_total, 2)
+                   END
                -- 0/100: all of BAC once finished (actual finish by the status date, or 100 percent
                -- reported), nothing before.
                WHEN '0_100' THEN
                    CASE WHEN t.actual_finish <= sa.at OR report.percent_complete = 100
-                        THEN t.bac ELSE 0 END
+                        THEN COALESCE(bl.bac, t.bac) ELSE 0 END
                -- 50/50: half once started (money spent or progress reported), all once
                -- finished.
                WHEN '50_50' THEN
                    CASE WHEN t.actual_finish <= sa.at OR report.percent_complete = 100
-                        THEN t.bac
+                        THEN COALESCE(bl.bac, t.bac)
                         WHEN COALESCE(cost.ac, 0) > 0 OR report.percent_complete > 0
-                        THEN ROUND(t.bac / 2, 2) ELSE 0 END
+                        THEN ROUND(COALESCE(bl.bac, t.bac) / 2, 2) ELSE 0 END
                -- Percent complete as reported; no report yet: not yet reported (NULL).
-               ELSE ROUND(t.bac * report.percent_complete / 100, 2)
-           END AS ev,
+               ELSE ROUND(COALESCE(bl.bac, t.bac) * report.percent_complete / 100, 2)
+           END) + COALESCE(bl.ev_shift, 0) AS ev,
            COALESCE(report.overall_rag, '') AS reported_rag, report.period_end,
            ms.slip, COALESCE(ms.total, 0) AS total, COALESCE(ms.slipping, 0) AS slipping,
            COALESCE(ms.achieved, 0) AS achieved, COALESCE(ms.on_time, 0) AS on_time,
@@ -162,6 +194,8 @@ base AS (
     FROM targets t
     JOIN status_at sa ON sa.project_id = t.id
     LEFT JOIN cost ON cost.project_id = t.id
+    LEFT JOIN frozen_pv ON frozen_pv.project_id = t.id
+    LEFT JOIN bl ON bl.project_id = t.id
     LEFT JOIN report ON report.project_id = t.id
     LEFT JOIN ms ON ms.project_id = t.id
     LEFT JOIN rk ON rk.project_id = t.id
@@ -364,11 +398,30 @@ _SERIES = (
         JOIN portfolio_portfolio pf ON pf.id = p.portfolio_id
         WHERE p.state <> 'cancelled'
     ),
+    frozen AS (
+        -- A re-baselined project's months before its newest baseline's month are planned as
+        -- frozen under the baseline then in force (the rollup's planned value does the same).
+        SELECT DISTINCT ON (b.project_id) b.project_id, b.effective_month AS frozen_before
+        FROM projects_budgetbaseline b JOIN live l ON l.id = b.project_id
+        ORDER BY b.project_id, b.effective_month DESC
+    ),
     money AS (
-        SELECT l.portfolio_id, c.month, SUM(c.planned) AS planned, SUM(c.actual) AS actual,
-               SUM(c.forecast) AS forecast
-        FROM projects_costline c JOIN live l ON l.id = c.project_id
-        GROUP BY l.portfolio_id, c.month
+        SELECT portfolio_id, month, SUM(planned) AS planned, SUM(actual) AS actual,
+               SUM(forecast) AS forecast
+        FROM (
+            SELECT l.portfolio_id, c.month,
+                   CASE WHEN f.frozen_before IS NULL OR c.month >= f.frozen_before
+                        THEN c.planned ELSE 0 END AS planned,
+                   c.actual, c.forecast
+            FROM projects_costline c JOIN live l ON l.id = c.project_id
+            LEFT JOIN frozen f ON f.project_id = c.project_id
+            UNION ALL
+            SELECT l.portfolio_id, m.month, m.planned, 0, 0
+            FROM projects_budgetbaselinemonth m
+            JOIN projects_budgetbaseline b ON b.id = m.baseline_id
+            JOIN live l ON l.id = b.project_id
+        ) lines
+        GROUP BY portfolio_id, month
     ),
     monthly_report AS (
         -- Each project's last submitted report in each month.
@@ -408,21 +461,40 @@ _SERIES = (
                       WHERE r.project_id = l.id AND r.percent_complete = 100)) AS finished
         FROM live l WHERE l.ev_method IN ('0_100', '50_50')
     ),
-    project_month_ev AS (
-        -- Each project's earned value at the end of the months it moved, by its method.
-        SELECT l.portfolio_id, r.project_id, r.month,
-               ROUND(l.bac * r.percent_complete / 100, 2) AS ev
+    project_month_in AS (
+        -- The months each project's earned value moved in, by its method, with what it
+        -- moved to: percent reported (1), weight achieved of all weight (2), half (3), all (4).
+        SELECT l.portfolio_id, r.project_id, r.month, 1 AS kind,
+               r.percent_complete AS x, NULL::numeric AS y
         FROM monthly_report r JOIN live l ON l.id = r.project_id
         WHERE l.ev_method = 'percent'
         UNION ALL
-        SELECT l.portfolio_id, w.project_id, w.month, ROUND(l.bac * w.done / t.total, 2)
+        SELECT l.portfolio_id, w.project_id, w.month, 2, w.done, t.total
         FROM weight_done w JOIN weight_total t ON t.project_id = w.project_id
         JOIN live l ON l.id = w.project_id
         UNION ALL
-        SELECT portfolio_id, project_id, started, ROUND(bac / 2, 2) FROM fixed
+        SELECT portfolio_id, project_id, started, 3, NULL, NULL FROM fixed
         WHERE ev_method = '50_50' AND started < COALESCE(finished, 'infinity'::date)
         UNION ALL
-        SELECT portfolio_id, project_id, finished, bac FROM fixed WHERE finished IS NOT NULL
+        SELECT portfolio_id, project_id, finished, 4, NULL, NULL FROM fixed
+        WHERE finished IS NOT NULL
+    ),
+    project_month_ev AS (
+        -- Each project's earned value at the end of those months, at the budget of the
+        -- baseline in force then (shifted by what was earned before it), else its BAC.
+        SELECT i.portfolio_id, i.project_id, i.month,
+               CASE i.kind WHEN 1 THEN ROUND(COALESCE(b.bac, l.bac) * i.x / 100, 2)
+                           WHEN 2 THEN ROUND(COALESCE(b.bac, l.bac) * i.x / i.y, 2)
+                           WHEN 3 THEN ROUND(COALESCE(b.bac, l.bac) / 2, 2)
+                           ELSE COALESCE(b.bac, l.bac)
+               END + COALESCE(b.shift, 0) AS ev
+        FROM project_month_in i JOIN live l ON l.id = i.project_id
+        LEFT JOIN LATERAL (
+            SELECT bb.bac, bb.ev_carried - bb.ev_offset AS shift
+            FROM projects_budgetbaseline bb
+            WHERE bb.project_id = i.project_id AND bb.effective_month <= i.month
+            ORDER BY bb.effective_month DESC LIMIT 1
+        ) b ON true
     ),
     ev_step AS (
         -- How much each project's EV moved that month; summed and accumulated below.

@@ -1,5 +1,6 @@
 """The project domain: projects and everything a project manager keeps up to date."""
 
+from projects.models.baseline import BudgetBaseline, BudgetBaselineMonth
 from projects.models.costs import Allocation, CostLine
 from projects.models.project import Project, ProjectScore
 from projects.models.raid import (
@@ -17,6 +18,8 @@ from projects.models.status import StatusReport
 __all__ = [
     "Allocation",
     "Assumption",
+    "BudgetBaseline",
+    "BudgetBaselineMonth",
     "ChangeRequest",
     "CostLine",
     "Dependency",

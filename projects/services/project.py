@@ -6,9 +6,11 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from ppm.audit import acting_as
 from projects.models import Project
+from projects.services.baseline import record_budget_change
 from projects.services.common import DomainError, mark_rollup_stale, save_versioned
 from projects.services.dates import check_calendar
 
@@ -48,9 +50,20 @@ def project_replan(
         changes["budget_at_completion"] = budget_at_completion
     if not changes:
         return project
+    old_bac = project.budget_at_completion
     for name, value in changes.items():
         setattr(project, name, value)
     with transaction.atomic(), acting_as(by, reason=reason):
         save_versioned(project, expected_version=expected_version, fields=changes)
+        if budget_at_completion is not None and budget_at_completion != old_bac:
+            # A new budget is a re-baseline: progress made so far keeps its value.
+            record_budget_change(
+                project=project,
+                old_bac=old_bac,
+                new_bac=budget_at_completion,
+                today=timezone.localdate(),
+                by=by,
+                reason=reason,
+            )
         mark_rollup_stale(project.pk)
     return project

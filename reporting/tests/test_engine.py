@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from projects import metrics, services
-from projects.models import RollupState
+from projects.models import BudgetBaselineMonth, RollupState
 from projects.tests.factories import (
     CostLineFactory,
     MilestoneFactory,
@@ -38,19 +38,34 @@ def expected(project) -> dict:
     method = project.ev_method or project.portfolio.ev_method
     ac = metrics.actual_cost([(c.month, c.actual) for c in lines], at=at)
     held = metrics.hold_date(state=project.state, on_hold_since=project.on_hold_since, as_of=AS_OF)
+    baselines = [
+        metrics.BaselineFacts(b.effective_month, b.bac, b.ev_carried, b.ev_offset)
+        for b in project.budget_baselines.all()
+    ]
+    frozen = [
+        (m.month, m.planned) for m in BudgetBaselineMonth.objects.filter(baseline__project=project)
+    ]
+    plan = metrics.plan_in_force(
+        [(c.month, c.planned) for c in lines],
+        frozen,
+        frozen_before=max((b.effective_month for b in baselines), default=None),
+    )
     evm = metrics.EVM(
         bac=project.budget_at_completion,
-        pv=metrics.planned_value(
-            [(c.month, c.planned) for c in lines], at=min(at, held) if held else at
-        ),
-        ev=metrics.earned_value_by_method(
-            method,
+        pv=metrics.planned_value(plan, at=min(at, held) if held else at),
+        ev=metrics.earned_value_in_force(
+            lambda bac: metrics.earned_value_by_method(
+                method,
+                bac=bac,
+                percent_complete=pct,
+                milestones=[(m.weight, m.actual_date) for m in project.milestones.all()],
+                at=at,
+                actual_cost=ac,
+                actual_finish=project.actual_finish,
+            ),
             bac=project.budget_at_completion,
-            percent_complete=pct,
-            milestones=[(m.weight, m.actual_date) for m in project.milestones.all()],
+            baselines=baselines,
             at=at,
-            actual_cost=ac,
-            actual_finish=project.actual_finish,
         ),
         ac=ac,
     )

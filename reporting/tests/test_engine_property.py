@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from portfolio.choices import EvMethod
 from portfolio.tests.factories import PortfolioFactory
+from projects.services.baseline import record_budget_change
 from projects.tests.factories import (
     CostLineFactory,
     MilestoneFactory,
@@ -76,9 +77,10 @@ risks = st.lists(
     finish=st.one_of(st.none(), days),
     held=st.one_of(st.none(), st.just(None), days),
     on_hold=st.booleans(),
+    rebaselines=st.lists(st.tuples(months, money), max_size=3, unique_by=lambda t: t[0]),
 )
 def test_sql_rollup_equals_python_definition(
-    pm, bac, lines, reps, stones, rsk, methods, finish, held, on_hold
+    pm, bac, lines, reps, stones, rsk, methods, finish, held, on_hold, rebaselines
 ):
     portfolio_method, project_method = methods
     with transaction.atomic():
@@ -127,6 +129,19 @@ def test_sql_rollup_equals_python_definition(
                 status="closed" if closed else "open",
                 resolution="done" if closed else "",
             )
+
+        # Budget changes in month order, as project_replan records them (re-baselines).
+        for month, new_bac in sorted(rebaselines):
+            record_budget_change(
+                project=project,
+                old_bac=project.budget_at_completion,
+                new_bac=new_bac,
+                today=month + timedelta(days=9),
+                by=None,
+                reason="drawn",
+            )
+            project.budget_at_completion = new_bac
+            project.save(update_fields=["budget_at_completion"])
 
         recompute(project_ids=[project.pk], as_of=AS_OF)
 

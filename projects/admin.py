@@ -5,6 +5,8 @@ from django.contrib import admin
 from projects.models import (
     Allocation,
     Assumption,
+    BudgetBaseline,
+    BudgetBaselineMonth,
     ChangeRequest,
     CostLine,
     Dependency,
@@ -118,3 +120,32 @@ class LessonLearnedAdmin(ProjectChildAdmin):
 class ProjectScoreAdmin(ProjectChildAdmin):
     list_display = ["project", "criterion", "score", "scored_by"]
     list_select_related = ["project", "criterion", "scored_by"]
+
+
+class BudgetBaselineMonthInline(admin.TabularInline):
+    model = BudgetBaselineMonth
+    extra = 0
+    can_delete = False
+    readonly_fields = ["month", "planned"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(BudgetBaseline)
+class BudgetBaselineAdmin(admin.ModelAdmin):
+    """Read-only: baselines are recorded by project_replan (a budget change), never typed."""
+
+    list_display = ["project", "number", "effective_month", "bac", "ev_carried", "set_by"]
+    list_select_related = ["project", "set_by"]
+    search_fields = ["project__code"]
+    inlines = [BudgetBaselineMonthInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -116,8 +116,10 @@ CATALOGUE: tuple[Kpi, ...] = (
         unit=Unit.MONEY,
         formula=(
             "Σ PV: each project's planned cost of the months before its status date, plus "
-            "the status date's month prorated by day. A project on hold plans nothing after "
-            "its hold date: its PV is measured at the earlier of the two."
+            "the status date's month prorated by day, each month as planned under the budget "
+            "baseline in force in it (a re-baselined project's earlier months keep the plan "
+            "frozen at the re-baseline). A project on hold plans nothing after its hold "
+            "date: its PV is measured at the earlier of the two."
         ),
         aggregate=Aggregate.SUM,
         direction=Direction.NEUTRAL,
@@ -136,7 +138,10 @@ CATALOGUE: tuple[Kpi, ...] = (
             "of its latest submitted report; weighted milestones = BAC × the weight of the "
             "milestones achieved by the status date ÷ all milestone weight; 0/100 = BAC once "
             "finished, else 0; 50/50 = half of BAC once started (money spent or progress "
-            "reported), all of it once finished."
+            "reported), all of it once finished. BAC is the budget of the baseline in force "
+            "on the status date; a re-baselined project adds what it had earned before that "
+            "baseline and takes off what the method gives for that time at the new budget, "
+            "so progress made before a re-baseline keeps its value."
         ),
         note=(
             "A project on percent complete with no submitted report, or on weighted "
@@ -371,6 +376,27 @@ def catalogue_markdown() -> str:
         "",
         "The PMO sets the method per portfolio; a project may override it. The S-curve's EV line",
         "accumulates each project's value by its own method, month by month.",
+        "",
+        "## Budget baselines: a re-plan does not re-rate past progress",
+        "",
+        "A change of budget at completion after a project has begun (a re-plan, or an approved",
+        "change request's cost impact) is a re-baseline in force from the first day of its month.",
+        "Worked example (`reporting/tests/test_budget_baselines.py`): BAC 100,000; five months",
+        "planned and spent at 10,000 each; the report at the end of last month says 50 %.",
+        "",
+        "| Moment | PV | EV | AC | CPI |",
+        "|---|---|---|---|---|",
+        "| Before | 50,000 | 100,000 × 50 % = 50,000 | 50,000 | 1.00 |",
+        "| BAC raised to 140,000 this month (re-rated, EV would read 70,000, CPI 1.40) "
+        "| 50,000 | 50,000 (baseline 1 in force on the status date) | 50,000 | 1.00 |",
+        "| Last month's plan edited to 30,000 afterwards | 50,000 (frozen) | 50,000 | 50,000 "
+        "| 1.00 |",
+        "| Report at the end of this month: 60 % | 50,000 + 10,000 = 60,000 "
+        "| 50,000 + 140,000 × 60 % − 140,000 × 50 % = 64,000 | — | — |",
+        "",
+        "EV = EV by the method at the budget of the baseline in force + EV earned before that",
+        "baseline (rated at the earlier budgets) − the method's EV just before it at its budget.",
+        "The project page lists the baselines; two changes within one month amend that month's.",
         "",
         "## The list behind each tile",
         "",

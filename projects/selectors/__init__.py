@@ -42,7 +42,16 @@ from projects.choices import (
     ReportState,
 )
 from projects.metrics import milestone_slip_days
-from projects.models import ChangeRequest, CostLine, Issue, Milestone, Project, Risk, StatusReport
+from projects.models import (
+    BudgetBaseline,
+    ChangeRequest,
+    CostLine,
+    Issue,
+    Milestone,
+    Project,
+    Risk,
+    StatusReport,
+)
 
 PAGE_SIZE = 50
 # The single policy row (HealthPolicy.current() reads and creates pk 1).
@@ -428,6 +437,7 @@ class ProjectOverview:
     costs: CostSummary
     top_risks: list[Risk]
     change_requests: list[ChangeRequest]
+    budget_baselines: list[BudgetBaseline]
 
     @property
     def slipping_count(self) -> int:
@@ -472,8 +482,8 @@ def _cost_summary(project: Project) -> CostSummary:
 
 
 def project_overview(*, project: Project) -> ProjectOverview:
-    """Five queries: latest submitted report, milestones, costs by category, top open risks
-    by probability × impact, change requests."""
+    """Six queries: latest submitted report, milestones, costs by category, top open risks
+    by probability × impact, change requests, budget baselines (none until re-baselined)."""
     latest = (
         StatusReport.objects.filter(
             project=project, state=ReportState.SUBMITTED, superseded_by__isnull=True
@@ -509,4 +519,9 @@ def project_overview(*, project: Project) -> ProjectOverview:
         costs=_cost_summary(project),
         top_risks=top_risks,
         change_requests=change_requests,
+        budget_baselines=list(
+            BudgetBaseline.objects.filter(project=project)
+            .select_related("set_by")
+            .order_by("effective_month")
+        ),
     )

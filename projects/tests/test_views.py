@@ -501,8 +501,8 @@ def test_project_page_runs_a_fixed_number_of_queries(
         )
     client.force_login(pm)
     # session, user, roles, project (+ RAID counts, latest RAG), view check, change check,
-    # latest report, milestones, risks, change requests, costs
-    with django_assert_num_queries(11):
+    # latest report, milestones, risks, change requests, costs, budget baselines
+    with django_assert_num_queries(12):
         response = client.get(reverse("projects:detail", args=[project.pk]))
     assert response.status_code == 200
 

@@ -164,3 +164,13 @@ def test_an_approved_change_with_a_cost_impact_is_a_re_baseline(halfway, pm, pmo
     assert BudgetBaseline.objects.filter(project=halfway).count() == 2
     rollup = _rollup(halfway)
     assert (rollup.bac, rollup.ev, rollup.cpi) == (D("140000.00"), D("50000.00"), D("1.0000"))
+
+
+def test_the_project_page_lists_its_baselines_and_the_one_in_force(client, halfway, pmo):
+    _replan(halfway, "140000", pmo)
+    client.force_login(pmo)
+    page = client.get(f"/projects/{halfway.pk}/").content.decode()
+    table = page.split('data-testid="budget-baselines"', 1)[1].split("</table>", 1)[0]
+    assert "100,000" in table and "140,000" in table and "in force" in table
+    assert "50,000" in table  # earned before the new budget took effect
+    assert "scope added by the steering board" in table

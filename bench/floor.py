@@ -4,7 +4,8 @@
 writes: per project the latest submitted status report up to the date, the cost lines up to
 that status date (planned value pro rata in the status month), the milestone counts and slip,
 the open risks' exposure and EMV, the pending scope changes, the weighted priority score, then
-the EVM ratios and the rule health; per portfolio the monthly S-curve (planned, actual,
+the EVM ratios and the rule health (PV on the plan in force, EV at the budget of the baseline
+in force); per portfolio the monthly S-curve (planned, actual,
 forecast, earned value) and the capacity demand per resource group. Each set of rows is folded
 into totals (`SELECT count(*), sum(…) FROM (…)`), so PostgreSQL produces every row without
 shipping them to Python or writing anything.
@@ -121,16 +122,16 @@ FROM (
                        AS on_time_rate
             FROM (
                 SELECT p.portfolio_id, p.budget_at_completion AS bac,
-                       CASE COALESCE(NULLIF(p.ev_method, ''), pf.ev_method)
+                       (CASE COALESCE(NULLIF(p.ev_method, ''), pf.ev_method)
                            WHEN 'milestones' THEN CASE WHEN w.total > 0 THEN
-                               ROUND(p.budget_at_completion * w.done / w.total, 2) END
+                               ROUND(bb.bac * w.done / w.total, 2) END
                            WHEN '0_100' THEN CASE WHEN w.finished
-                               THEN p.budget_at_completion ELSE 0 END
-                           WHEN '50_50' THEN CASE WHEN w.finished THEN p.budget_at_completion
+                               THEN bb.bac ELSE 0 END
+                           WHEN '50_50' THEN CASE WHEN w.finished THEN bb.bac
                                WHEN COALESCE(c.ac, 0) > 0 OR r.percent_complete > 0
-                               THEN ROUND(p.budget_at_completion / 2, 2) ELSE 0 END
-                           ELSE ROUND(p.budget_at_completion * r.percent_complete / 100, 2)
-                       END AS ev,
+                               THEN ROUND(bb.bac / 2, 2) ELSE 0 END
+                           ELSE ROUND(bb.bac * r.percent_complete / 100, 2)
+                       END) + bb.shift AS ev,
                        COALESCE(c.pv, 0) AS pv, COALESCE(c.ac, 0) AS ac,
                        m.slip, COALESCE(m.total, 0) AS total,
                        COALESCE(m.slipping, 0) AS slipping,
@@ -144,6 +145,17 @@ FROM (
                 FROM projects_project p
                 JOIN portfolio_portfolio pf ON pf.id = p.portfolio_id
                 LEFT JOIN report r ON r.project_id = p.id
+                -- The budget baseline in force on the status date, if re-baselined: EV at
+                -- its budget, shifted by what was earned before it.
+                CROSS JOIN LATERAL (
+                    SELECT COALESCE(max(x.bac), p.budget_at_completion) AS bac,
+                           COALESCE(max(x.shift), 0) AS shift
+                    FROM (SELECT b.bac, b.ev_carried - b.ev_offset AS shift
+                          FROM projects_budgetbaseline b
+                          WHERE b.project_id = p.id
+                            AND b.effective_month <= COALESCE(r.period_end, %(as_of)s::date)
+                          ORDER BY b.effective_month DESC LIMIT 1) x
+                ) bb
                 -- Earned value's inputs at the status date: milestone weight achieved by
                 -- then, and whether the project had finished.
                 CROSS JOIN LATERAL (
@@ -173,8 +185,22 @@ FROM (
                                  ELSE COALESCE(r2.period_end, %(as_of)s::date) END AS pv_at
                           FROM projects_project p2
                           LEFT JOIN report r2 ON r2.project_id = p2.id) d
-                    JOIN projects_costline l
-                      ON l.project_id = d.id AND l.month <= date_trunc('month', d.at)
+                    JOIN (
+                        -- The plan in force: a re-baselined project's months before its
+                        -- newest baseline as frozen then, its cost lines from that month on.
+                        SELECT cl.project_id, cl.month, cl.actual,
+                               CASE WHEN fb.frozen_before IS NULL
+                                         OR cl.month >= fb.frozen_before
+                                    THEN cl.planned ELSE 0 END AS planned
+                        FROM projects_costline cl
+                        LEFT JOIN (SELECT project_id, max(effective_month) AS frozen_before
+                                   FROM projects_budgetbaseline GROUP BY project_id) fb
+                          ON fb.project_id = cl.project_id
+                        UNION ALL
+                        SELECT b.project_id, bm.month, 0, bm.planned
+                        FROM projects_budgetbaselinemonth bm
+                        JOIN projects_budgetbaseline b ON b.id = bm.baseline_id
+                    ) l ON l.project_id = d.id AND l.month <= date_trunc('month', d.at)
                     GROUP BY l.project_id
                 ) c ON c.project_id = p.id
                 LEFT JOIN (
@@ -237,7 +263,19 @@ CROSS JOIN (
         FROM (
             SELECT p.portfolio_id, l.month, sum(l.planned) AS planned,
                    sum(l.actual) AS actual, sum(l.forecast) AS forecast
-            FROM projects_costline l JOIN projects_project p ON p.id = l.project_id
+            FROM (
+                SELECT cl.project_id, cl.month, cl.actual, cl.forecast,
+                       CASE WHEN fb.frozen_before IS NULL OR cl.month >= fb.frozen_before
+                            THEN cl.planned ELSE 0 END AS planned
+                FROM projects_costline cl
+                LEFT JOIN (SELECT project_id, max(effective_month) AS frozen_before
+                           FROM projects_budgetbaseline GROUP BY project_id) fb
+                  ON fb.project_id = cl.project_id
+                UNION ALL
+                SELECT b.project_id, bm.month, 0, 0, bm.planned
+                FROM projects_budgetbaselinemonth bm
+                JOIN projects_budgetbaseline b ON b.id = bm.baseline_id
+            ) l JOIN projects_project p ON p.id = l.project_id
             WHERE p.state <> 'cancelled'
             GROUP BY p.portfolio_id, l.month
         ) mo
@@ -249,14 +287,16 @@ CROSS JOIN (
                 FROM (
                     SELECT portfolio_id, project_id, month,
                            CASE method
-                               WHEN 'percent' THEN ROUND(bac * percent_complete / 100, 2)
-                               WHEN 'milestones' THEN ROUND(bac * (
+                               WHEN 'percent' THEN ROUND(
+                                   COALESCE(bb.bac, moved.bac) * percent_complete / 100, 2)
+                               WHEN 'milestones' THEN ROUND(COALESCE(bb.bac, moved.bac) * (
                                    SELECT sum(weight) FROM projects_milestone
                                    WHERE project_id = moved.project_id
                                      AND actual_date < month + interval '1 month') / weight, 2)
-                               WHEN '0_100' THEN bac
-                               ELSE CASE WHEN month = finished THEN bac ELSE ROUND(bac / 2, 2) END
-                           END AS ev
+                               WHEN '0_100' THEN COALESCE(bb.bac, moved.bac)
+                               ELSE CASE WHEN month = finished THEN COALESCE(bb.bac, moved.bac)
+                                         ELSE ROUND(COALESCE(bb.bac, moved.bac) / 2, 2) END
+                           END + COALESCE(bb.shift, 0) AS ev
                     FROM (
                         -- The months each project's value moved in, by its method: report
                         -- months (percent complete), months a milestone was achieved
@@ -282,6 +322,13 @@ CROSS JOIN (
                         ) k ON k.project_id = e.project_id
                     ) moved
                     LEFT JOIN last_in_month USING (project_id, month)
+                    -- The budget baseline in force in that month, if re-baselined.
+                    LEFT JOIN LATERAL (
+                        SELECT b.bac, b.ev_carried - b.ev_offset AS shift
+                        FROM projects_budgetbaseline b
+                        WHERE b.project_id = moved.project_id AND b.effective_month <= month
+                        ORDER BY b.effective_month DESC LIMIT 1
+                    ) bb ON true
                 ) month_end
             ) steps
             GROUP BY portfolio_id, month

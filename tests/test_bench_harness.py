@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,39 @@ def test_the_floor_equals_the_engine_for_every_earned_value_method(tiny):
     floor = floor_totals(as_of=timezone.localdate())
 
     assert ProjectRollup.objects.values("ev_method").distinct().count() == 4
+    assert differences(floor, rollup_totals()) == {}
+
+
+def test_the_floor_equals_the_engine_for_re_baselined_projects(tiny):
+    """Budgets changed twice, four and one months ago, on projects of every method: PV on
+    the plan in force and EV at the baseline in force, in the rollups and the S-curve."""
+    from portfolio.capacity import add_months
+    from portfolio.models import Portfolio
+    from projects.models import BudgetBaseline, Project
+    from projects.services.baseline import record_budget_change
+
+    Portfolio.objects.update(ev_method="milestones")
+    methods = ["", "percent", "0_100", "50_50"]
+    this_month = timezone.localdate().replace(day=1)
+    for i, project in enumerate(Project.objects.order_by("pk")):
+        Project.objects.filter(pk=project.pk).update(ev_method=methods[i % 4])
+        project.refresh_from_db()
+        for months_ago, factor in ((4, "1.3"), (1, "0.9")):
+            new_bac = (project.budget_at_completion * Decimal(factor)).quantize(Decimal("1"))
+            record_budget_change(
+                project=project,
+                old_bac=project.budget_at_completion,
+                new_bac=new_bac,
+                today=add_months(this_month, -months_ago),
+                by=None,
+                reason="bench",
+            )
+            Project.objects.filter(pk=project.pk).update(budget_at_completion=new_bac)
+            project.refresh_from_db()
+    assert BudgetBaseline.objects.count() > TINY
+    recompute()
+    floor = floor_totals(as_of=timezone.localdate())
+
     assert differences(floor, rollup_totals()) == {}
 
 

@@ -73,6 +73,7 @@ PHASE_KEYS: dict[str, tuple[str, ...]] = {
         "pg_jit",
         "rollup_full_nojit_s",
         "rollup_sql_floor_nojit_s",
+        "rollup_vacuum_s",
     ),
     "memory": (
         "worker_peak_mb",

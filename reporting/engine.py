@@ -680,6 +680,30 @@ def _rebuild_series(cursor, now, as_of: date) -> int:
     return touched
 
 
+# The tables a full recompute rewrites row by row.
+REWRITTEN_TABLES = (
+    "projects_projectrollup",
+    "projects_rollupstate",
+    "portfolio_portfoliorollup",
+    "portfolio_portfoliomonth",
+    "portfolio_portfoliodemand",
+    "portfolio_portfolioseriesstate",
+)
+
+
+def vacuum_rewritten() -> bool:
+    """After a full recompute: reclaim the row versions it replaced (one per project) and
+    refresh the planner's statistics now, not when autovacuum next wakes. Until then the
+    dashboard's index scans wade through the dead versions and its plans are made from
+    stale counts (at 50,000 projects: 127 ms a page instead of 60). VACUUM cannot run inside
+    a transaction; there it is skipped (False)."""
+    if connection.in_atomic_block:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) " + ", ".join(REWRITTEN_TABLES))
+    return True
+
+
 def rebuild_series(*, as_of: date | None = None) -> int:
     """Rebuild the monthly series of every portfolio marked stale; the number rebuilt.
 

@@ -23,7 +23,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from projects.tasks import RECOMPUTE_ALL, RECOMPUTE_STALE, SCHEDULED_KEY
-from reporting.engine import rebuild_series, recompute, snapshot
+from reporting.engine import rebuild_series, recompute, snapshot, vacuum_rewritten
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,9 @@ def recompute_all(as_of: str | None = None) -> int:
     `as_of` (an ISO date) computes the figures as of that day instead of today (the demo seed
     uses its reference date).
     """
-    return recompute(as_of=date.fromisoformat(as_of) if as_of else None).projects
+    result = recompute(as_of=date.fromisoformat(as_of) if as_of else None)
+    vacuum_rewritten()
+    return result.projects
 
 
 @shared_task(name="projects.snapshot_rollups", ignore_result=True)

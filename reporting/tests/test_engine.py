@@ -594,3 +594,13 @@ def test_a_huge_ratio_is_stored_not_an_overflow_that_stops_the_recompute(pm):
     recompute(project_ids=[project.pk], as_of=AS_OF)
     row = ProjectRollup.objects.get(project=project)
     assert row.cpi == D("5000000000000000.0000")
+
+
+def test_the_rewritten_tables_are_vacuumed_outside_a_transaction_only(transactional_db):
+    from django.db import transaction
+
+    from reporting.engine import vacuum_rewritten
+
+    with transaction.atomic():
+        assert vacuum_rewritten() is False  # VACUUM cannot run in a transaction block
+    assert vacuum_rewritten() is True

@@ -207,7 +207,12 @@ def sort_header(context, key: str, label: str, current: str = "", numeric: bool 
 
 @register.filter
 def field_class(bound_field, css: str = "form-control"):
-    """Render a form field's widget with Bootstrap classes, marked invalid when it has errors."""
+    """Render a form field's widget with Bootstrap classes, marked invalid when it has errors
+    (a drop-down gets Bootstrap's select styling, with its arrow, rather than a text box's)."""
+    from django import forms
+
+    if css == "form-control" and isinstance(bound_field.field.widget, forms.Select):
+        css = "form-select"
     classes = css + (" is-invalid" if bound_field.errors else "")
     existing = bound_field.field.widget.attrs.get("class", "")
     return bound_field.as_widget(attrs={"class": f"{existing} {classes}".strip()})

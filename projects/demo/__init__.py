@@ -93,6 +93,9 @@ def generate(
             db.reset_sequences()
             clock.lap("rows written")
         clock.lap("foreign keys checked, audit switched back on")
+        if projects is None:
+            _baselines_from_approved_changes()
+            clock.lap("budget baselines of approved changes")
         # Dashboards read rollups only: compute them now, or they would stay empty until the
         # nightly full recompute (generated rows are not marked stale one by one). The engine
         # lives in reporting, above projects: it is run by its task name, in this transaction.
@@ -106,6 +109,42 @@ def generate(
     db.analyze()
     clock.lap("analyzed")
     return Outcome(counts=db.row_counts(), users=len(users), seconds=clock.last - clock.started)
+
+
+def _baselines_from_approved_changes() -> None:
+    """The small organisation's approved changes with a cost impact raised their project's
+    budget to what it is now: record those re-baselines, oldest first, as approving them in
+    the app would have (projects.services.baseline)."""
+    from django.utils import timezone
+
+    from projects.models import ChangeRequest
+    from projects.services.baseline import record_budget_change
+
+    changes = (
+        ChangeRequest.objects.filter(state="approved", decided_at__isnull=False)
+        .exclude(cost_impact=0)
+        .exclude(cost_impact__isnull=True)
+        .select_related("project__portfolio", "decided_by")
+        .order_by("decided_at", "pk")
+    )
+    by_project: dict[int, list[ChangeRequest]] = {}
+    for change in changes:
+        by_project.setdefault(change.project_id, []).append(change)
+    for approved in by_project.values():
+        project = approved[0].project
+        running = project.budget_at_completion - sum(c.cost_impact for c in approved)
+        if running < 0:
+            continue
+        for change in approved:
+            record_budget_change(
+                project=project,
+                old_bac=running,
+                new_bac=running + change.cost_impact,
+                today=timezone.localtime(change.decided_at).date(),
+                by=change.decided_by,
+                reason=f"Change request approved: {change.title}",
+            )
+            running += change.cost_impact
 
 
 def _personas(projects: int | None) -> list[Persona]:

@@ -76,6 +76,22 @@ last_in_month AS (
       AND NOT EXISTS (SELECT 1 FROM projects_statusreport c WHERE c.supersedes_id = s.id)
     ORDER BY project_id, date_trunc('month', period_end), period_end DESC
 ),
+plan_lines AS NOT MATERIALIZED (
+    -- The plan in force, with the money booked (inlined where used, not materialised): a
+    -- re-baselined project's months before its newest baseline as frozen then, its cost
+    -- lines from that month on.
+    SELECT cl.project_id, cl.month, cl.actual, cl.forecast,
+           CASE WHEN fb.frozen_before IS NULL OR cl.month >= fb.frozen_before
+                THEN cl.planned ELSE 0 END AS planned
+    FROM projects_costline cl
+    LEFT JOIN (SELECT project_id, max(effective_month) AS frozen_before
+               FROM projects_budgetbaseline GROUP BY project_id) fb
+      ON fb.project_id = cl.project_id
+    UNION ALL
+    SELECT b.project_id, bm.month, 0, 0, bm.planned
+    FROM projects_budgetbaselinemonth bm
+    JOIN projects_budgetbaseline b ON b.id = bm.baseline_id
+),
 ev_basis AS (
     -- What each project's earned value by month rests on: its method, milestone weight, and
     -- the months it started and finished (joined once, not looked up per project).
@@ -185,22 +201,8 @@ FROM (
                                  ELSE COALESCE(r2.period_end, %(as_of)s::date) END AS pv_at
                           FROM projects_project p2
                           LEFT JOIN report r2 ON r2.project_id = p2.id) d
-                    JOIN (
-                        -- The plan in force: a re-baselined project's months before its
-                        -- newest baseline as frozen then, its cost lines from that month on.
-                        SELECT cl.project_id, cl.month, cl.actual,
-                               CASE WHEN fb.frozen_before IS NULL
-                                         OR cl.month >= fb.frozen_before
-                                    THEN cl.planned ELSE 0 END AS planned
-                        FROM projects_costline cl
-                        LEFT JOIN (SELECT project_id, max(effective_month) AS frozen_before
-                                   FROM projects_budgetbaseline GROUP BY project_id) fb
-                          ON fb.project_id = cl.project_id
-                        UNION ALL
-                        SELECT b.project_id, bm.month, 0, bm.planned
-                        FROM projects_budgetbaselinemonth bm
-                        JOIN projects_budgetbaseline b ON b.id = bm.baseline_id
-                    ) l ON l.project_id = d.id AND l.month <= date_trunc('month', d.at)
+                    JOIN plan_lines l
+                      ON l.project_id = d.id AND l.month <= date_trunc('month', d.at)
                     GROUP BY l.project_id
                 ) c ON c.project_id = p.id
                 LEFT JOIN (
@@ -263,19 +265,7 @@ CROSS JOIN (
         FROM (
             SELECT p.portfolio_id, l.month, sum(l.planned) AS planned,
                    sum(l.actual) AS actual, sum(l.forecast) AS forecast
-            FROM (
-                SELECT cl.project_id, cl.month, cl.actual, cl.forecast,
-                       CASE WHEN fb.frozen_before IS NULL OR cl.month >= fb.frozen_before
-                            THEN cl.planned ELSE 0 END AS planned
-                FROM projects_costline cl
-                LEFT JOIN (SELECT project_id, max(effective_month) AS frozen_before
-                           FROM projects_budgetbaseline GROUP BY project_id) fb
-                  ON fb.project_id = cl.project_id
-                UNION ALL
-                SELECT b.project_id, bm.month, 0, 0, bm.planned
-                FROM projects_budgetbaselinemonth bm
-                JOIN projects_budgetbaseline b ON b.id = bm.baseline_id
-            ) l JOIN projects_project p ON p.id = l.project_id
+            FROM plan_lines l JOIN projects_project p ON p.id = l.project_id
             WHERE p.state <> 'cancelled'
             GROUP BY p.portfolio_id, l.month
         ) mo

@@ -479,11 +479,40 @@ def notes(r: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def report(
+    results: dict[str, Any],
+    rows: tuple,
+    *,
+    summary: tuple[str, dict[str, Any], float],
+    errors: dict[str, str],
+    out: Path,
+    table_file: Path,
+) -> None:
+    """Print the table of `rows` with a footer (data, machine, load, time, what was not
+    measured, budgets missed) and keep a copy in `table_file`."""
+    from bench.report import missed, table
+
+    data, load, seconds = summary
+    text = table(results, notes(results), rows=rows)
+    footer = (
+        f"\n{data}; {load['cores']} cores, {load['memory_gb']} GB; load average "
+        f"{load['load_average_start']} at the start, {load['load_average_end']} at the end; "
+        f"{seconds:.0f} s in all. Written to {out}."
+    )
+    if errors:
+        footer += "\nNot measured: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
+    misses = missed(results, rows=rows)
+    footer += "\nBudgets missed: " + (", ".join(misses) if misses else "none")
+    print(text + footer, flush=True)
+    table_file.parent.mkdir(parents=True, exist_ok=True)
+    table_file.write_text(text + footer + "\n")
+
+
 def run_xlarge(args: argparse.Namespace, data: dict[str, Any], *, started: float, when: str) -> int:
     """The moonshot size: (a) and (d) over 50,000 projects, merged into results.json beside
     the large size's figures (whose query count the dashboard's must equal)."""
     from bench.phases import measure_dashboard, measure_rollup
-    from bench.report import XLARGE_ROWS, missed, table
+    from bench.report import XLARGE_ROWS
 
     phases = Phases()
     results = phases.results
@@ -513,21 +542,19 @@ def run_xlarge(args: argparse.Namespace, data: dict[str, Any], *, started: float
         "total_s": round(time.perf_counter() - started, 1),
     }
     merged = merge(args.out, results)
-    text = table(merged, notes(merged), rows=XLARGE_ROWS)
     info = results["bench_xlarge"]
-    footer = (
-        f"\n{args.projects:,} projects ({data['bench_data']} data); {info['cores']} cores, "
-        f"{info['memory_gb']} GB; load average {info['load_average_start']} at the start, "
-        f"{info['load_average_end']} at the end; {info['total_s']:.0f} s in all. "
-        f"Written to {args.out}."
+    report(
+        merged,
+        XLARGE_ROWS,
+        summary=(
+            f"{args.projects:,} projects ({data['bench_data']} data)",
+            info,
+            info["total_s"],
+        ),
+        errors=phases.errors,
+        out=args.out,
+        table_file=OUT / "table-xlarge.txt",
     )
-    if phases.errors:
-        footer += "\nNot measured: " + "; ".join(f"{k}: {v}" for k, v in phases.errors.items())
-    misses = missed(merged, rows=XLARGE_ROWS)
-    footer += "\nBudgets missed: " + (", ".join(misses) if misses else "none")
-    print(text + footer, flush=True)
-    (OUT / "table-xlarge.txt").parent.mkdir(parents=True, exist_ok=True)
-    (OUT / "table-xlarge.txt").write_text(text + footer + "\n")
     return 1 if phases.errors else 0
 
 
@@ -712,22 +739,20 @@ def main(argv: list[str] | None = None) -> int:
     results["bench_total_s"] = round(time.perf_counter() - started, 1)
     merge(args.out, results)
 
-    from bench.report import missed, table
+    from bench.report import ROWS
 
-    text = table(results, notes(results))
-    load = results["machine"]
-    footer = (
-        f"\n{results['bench_projects']:,} projects ({results['bench_data']} data); "
-        f"{load['cores']} cores, {load['memory_gb']} GB; load average "
-        f"{load['load_average_start']} at the start, {load['load_average_end']} at the end; "
-        f"{results['bench_total_s']:.0f} s in all. Written to {args.out}."
+    report(
+        results,
+        ROWS,
+        summary=(
+            f"{results['bench_projects']:,} projects ({results['bench_data']} data)",
+            results["machine"],
+            results["bench_total_s"],
+        ),
+        errors=phases.errors,
+        out=args.out,
+        table_file=OUT / "table.txt",
     )
-    if phases.errors:
-        footer += "\nNot measured: " + "; ".join(f"{k}: {v}" for k, v in phases.errors.items())
-    misses = missed(results)
-    footer += "\nBudgets missed: " + (", ".join(misses) if misses else "none")
-    print(text + footer, flush=True)
-    (OUT / "table.txt").write_text(text + footer + "\n")
     return 1 if phases.errors else 0
 
 

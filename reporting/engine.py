@@ -24,6 +24,17 @@ from projects.metrics import report_due_period_end
 from reporting import figure_cache
 from reporting.kpis import IN_FLIGHT
 
+
+def _planned_to_date(line: str) -> str:
+    """SQL: the part of `line`'s planned amount that falls by the project's PV date
+    (metrics.prorated_plan): earlier months whole, the PV date's month by its days elapsed.
+    One text for the cost lines and the frozen baseline months alike."""
+    return f"""CASE WHEN {line}.month < date_trunc('month', sa.pv_at)::date THEN {line}.planned
+                    ELSE ROUND({line}.planned * EXTRACT(DAY FROM sa.pv_at)
+                               / EXTRACT(DAY FROM (date_trunc('month', sa.pv_at)
+                                                   + interval '1 month - 1 day')), 2) END"""
+
+
 # One statement computes and upserts every target project's row. CTEs each aggregate one
 # source table once (GROUP BY project), joined to the targets.
 _UPSERT = """
@@ -76,11 +87,8 @@ frozen AS (
 ),
 frozen_pv AS (
     SELECT b.project_id,
-           SUM(CASE WHEN m.month < date_trunc('month', sa.pv_at)::date THEN m.planned
-                    ELSE ROUND(m.planned * EXTRACT(DAY FROM sa.pv_at)
-                               / EXTRACT(DAY FROM (date_trunc('month', sa.pv_at)
-                                                   + interval '1 month - 1 day')), 2)
-               END) FILTER (WHERE m.month <= date_trunc('month', sa.pv_at)::date) AS pv
+           SUM({planned_to_date_m}) FILTER (WHERE m.month <= date_trunc('month', sa.pv_at)::date)
+               AS pv
     FROM projects_budgetbaselinemonth m
     JOIN projects_budgetbaseline b ON b.id = m.baseline_id
     JOIN status_at sa ON sa.project_id = b.project_id
@@ -88,11 +96,7 @@ frozen_pv AS (
 ),
 cost AS (
     SELECT c.project_id,
-           SUM(CASE WHEN c.month < date_trunc('month', sa.pv_at)::date THEN c.planned
-                    ELSE ROUND(c.planned * EXTRACT(DAY FROM sa.pv_at)
-                               / EXTRACT(DAY FROM (date_trunc('month', sa.pv_at)
-                                                   + interval '1 month - 1 day')), 2)
-               END) FILTER (WHERE c.month <= date_trunc('month', sa.pv_at)::date
+           SUM({planned_to_date_c}) FILTER (WHERE c.month <= date_trunc('month', sa.pv_at)::date
                               AND (f.frozen_before IS NULL OR c.month >= f.frozen_before))
                AS pv,
            SUM(c.actual) FILTER (WHERE c.month <= date_trunc('month', sa.at)::date) AS ac,
@@ -269,6 +273,9 @@ ON CONFLICT (project_id) DO UPDATE SET
     first_report_due = EXCLUDED.first_report_due, fy_plan = EXCLUDED.fy_plan,
     computed_at = EXCLUDED.computed_at
 """
+_UPSERT = _UPSERT.format(
+    planned_to_date_m=_planned_to_date("m"), planned_to_date_c=_planned_to_date("c")
+)
 
 # Portfolio figures are sums over their projects' rollups; ratios are recomputed from the
 # sums (a portfolio's CPI is ΣEV / ΣAC, not an average of CPIs). Every dashboard figure

@@ -75,6 +75,9 @@ def portfolio_count(projects: int) -> int:
     return min(len(texts.PORTFOLIOS), max(1, projects // 500))
 
 
+SPARSE_BELOW = 100
+
+
 def volume_problems(counts: dict[str, int], projects: int) -> list[str]:
     """What in `counts` (projects.demo.db.row_counts) breaks the generator's proportions for
     `projects` projects; empty when none. The suite checks them at 200 projects, the bench
@@ -101,7 +104,9 @@ def volume_problems(counts: dict[str, int], projects: int) -> list[str]:
         for label, want in at_least.items()
         if counts.get(label, 0) < want
     ]
-    problems += [f"{label} is empty" for label, count in counts.items() if not count]
+    if projects >= SPARSE_BELOW:
+        # Below that, a table filled for one project in ten (delegates…) may rightly be empty.
+        problems += [f"{label} is empty" for label, count in counts.items() if not count]
     return problems
 
 

@@ -15,12 +15,13 @@ from django.utils import timezone
 
 from ppm.audit import acting_as
 from projects.choices import CostCategory, ExpenseType
-from projects.models import CostLine, Project
+from projects.models import CostLine, Project, StatusReport
 from projects.services.common import ConflictError, DomainError, mark_rollup_stale, save_versioned
 from projects.services.dates import check_cost_month
 
 AMOUNT_FIELDS = ("planned", "actual", "forecast")
 MAX_AMOUNT = Decimal("999999999999.99")
+ZERO = Decimal(0)
 
 
 _CURRENCY_SIGNS = "€$£"
@@ -117,6 +118,48 @@ def check_actual_month(month: date, amount: Decimal, *, today: date) -> None:
         )
 
 
+def plan_fixed_through(project: Project) -> date | None:
+    """The last month whose plan is fixed: the month of the project's latest submitted status
+    report (its current version). Planned value up to that report is progress measured and
+    reported; changing those months' plan would re-rate it. None before the first report."""
+    period_end = (
+        StatusReport.objects.filter(project=project, state="submitted", superseded_by__isnull=True)
+        .order_by("-period_end")
+        .values_list("period_end", flat=True)
+        .first()
+    )
+    return period_end.replace(day=1) if period_end else None
+
+
+def fixed_plan(project: Project) -> tuple[date | None, dict[tuple[date, str, str], Decimal]]:
+    """plan_fixed_through and the planned amounts of those months by (month, expense type,
+    category): what a file or a pasted block may repeat but not change (two queries)."""
+    through = plan_fixed_through(project)
+    if through is None:
+        return None, {}
+    return through, {
+        (month, expense_type, category): planned
+        for month, expense_type, category, planned in CostLine.objects.filter(
+            project=project, month__lte=through
+        ).values_list("month", "expense_type", "category", "planned")
+    }
+
+
+def check_planned_month(month: date, old: Decimal, new: Decimal, *, fixed_through) -> None:
+    """Refuse a change to the planned amount of a month a submitted status report has
+    measured (`fixed_through`, see plan_fixed_through): its planned value is reported
+    progress, and changing it would re-rate it. The same amount passes (an exported file
+    imports back unchanged); a new budget is a re-plan of the project, a re-baseline from the
+    current month (projects.services.baseline)."""
+    if fixed_through is not None and month <= fixed_through and new != old:
+        raise DomainError(
+            f"The plan of {month:%b %Y} is fixed: the status report of {fixed_through:%b %Y} "
+            "has measured progress against it. Plan the months after it; a new budget is a "
+            "re-plan of the project (a re-baseline).",
+            field="planned",
+        )
+
+
 @dataclass(frozen=True)
 class CellKey:
     month: date
@@ -155,6 +198,13 @@ def cost_cell_set(
         line = CostLine.objects.filter(
             project=project, month=key.month, expense_type=key.expense_type, category=key.category
         ).first()
+        if amount_field == "planned":
+            check_planned_month(
+                key.month,
+                line.planned if line else ZERO,
+                amount,
+                fixed_through=plan_fixed_through(project),
+            )
         line = _write_line(
             project, key, {amount_field: amount}, line=line, expected=expected_version, strict=True
         )
@@ -270,6 +320,7 @@ def cost_csv_preview(
     """
     today = today or timezone.localdate()
     preview = ImportPreview()
+    fixed, plan = fixed_plan(project) if project is not None else (None, {})
     text = text.lstrip("\ufeff")
     reader = csv.DictReader(io.StringIO(text), delimiter=_csv_dialect(text))
     try:
@@ -301,6 +352,9 @@ def cost_csv_preview(
                     amount = parse_amount(row[name], field_name=name)
                     if name == "actual":
                         check_actual_month(key.month, amount, today=today)
+                    if name == "planned":
+                        before = plan.get((key.month, key.expense_type, key.category), ZERO)
+                        check_planned_month(key.month, before, amount, fixed_through=fixed)
                     cells.append((key, name, amount))
             preview.cells.extend(cells)
         except DomainError as error:
@@ -338,6 +392,7 @@ def cost_import_apply(
     today = today or timezone.localdate()
     for key, values in by_line.items():
         check_actual_month(key.month, values.get("actual", Decimal(0)), today=today)
+    fixed = plan_fixed_through(project)
     with transaction.atomic(), acting_as(by, reason=reason):
         months = {key.month for key in by_line}
         existing = {
@@ -345,6 +400,9 @@ def cost_import_apply(
             for line in CostLine.objects.filter(project=project, month__in=months)
         }
         for key, values in by_line.items():
+            if "planned" in values:
+                before = existing[key].planned if key in existing else ZERO
+                check_planned_month(key.month, before, values["planned"], fixed_through=fixed)
             _write_line(
                 project,
                 key,
@@ -375,12 +433,16 @@ def cost_paste_preview(
     months: list[date],
     rows: list[tuple[str, str, str]],
     today: date | None = None,
+    plan: Mapping[tuple[date, str, str], Decimal] | None = None,
+    fixed_through: date | None = None,
 ) -> ImportPreview:
     """A block pasted from a spreadsheet (tab-separated) onto the grid.
 
     `rows` are the grid rows from the paste's top-left cell downwards as
     (expense_type, category, amount_field); `months` the grid columns from that cell rightwards.
-    An actual for a month after `today`'s (the organisation's day) is that row's error.
+    An actual for a month after `today`'s (the organisation's day) is that row's error, and
+    so is a change to the plan of a month a status report has measured (`plan`: the grid's
+    planned amounts; `fixed_through`: projects.services.costs.plan_fixed_through).
     """
     today = today or timezone.localdate()
     preview = ImportPreview()
@@ -411,6 +473,9 @@ def cost_paste_preview(
                 amount = parse_amount(value, field_name=amount_field)
                 if amount_field == "actual":
                     check_actual_month(months[c], amount, today=today)
+                if amount_field == "planned" and plan is not None:
+                    before = plan.get((months[c], expense_type, category), ZERO)
+                    check_planned_month(months[c], before, amount, fixed_through=fixed_through)
             except DomainError as error:
                 preview.errors.append(RowError(r + 1, f"column {c + 1}: {error.message}"))
                 continue

@@ -622,12 +622,12 @@ def test_the_grid_runs_a_fixed_number_of_queries(
     )
     client.force_login(pm)
     # session, user, the project with its header figures, roles, view scope, change scope,
-    # every cost line of the project
-    with django_assert_num_queries(7):
+    # every cost line of the project, the month its plan is fixed through
+    with django_assert_num_queries(8):
         response = client.get(grid_url(project, year="all"))
     assert response.status_code == 200
     assert len(response.context["grid"].months) == 48
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         client.get(grid_url(project, year="2024"))
 
 
@@ -646,9 +646,9 @@ def test_saving_a_cell_runs_a_fixed_number_of_queries(
     client.force_login(pm)
     data = {"cell": "2024-01_opex_labour_actual", "version": "1", "amount": "5"}
     # session, user, project, roles, view scope, change scope; the service (pghistory sets its
-    # audit context with the statements): the line, its conditional update, the stale mark;
-    # then every cost line, for the totals of the answer
-    with django_assert_num_queries(12):
+    # audit context with the statements): the line, the month the plan is fixed through, its
+    # conditional update, the stale mark; then every cost line, for the totals of the answer
+    with django_assert_num_queries(13):
         response = client.post(cell_url(project, "2024"), data, **HTMX)
     assert response.status_code == 200
     assert "is-saved" in response.text

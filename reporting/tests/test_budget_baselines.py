@@ -174,3 +174,54 @@ def test_the_project_page_lists_its_baselines_and_the_one_in_force(client, halfw
     assert "100,000" in table and "140,000" in table and "in force" in table
     assert "50,000" in table  # earned before the new budget took effect
     assert "scope added by the steering board" in table
+
+
+# --- The plan of a month a status report has measured is fixed ----------------------------
+
+
+def _cell(project, month, amount: str, by):
+    line = CostLine.objects.filter(project=project, month=month).first()
+    return services.cost_cell_set(
+        project=project,
+        key=services.CellKey(month, line.expense_type, line.category),
+        amount_field="planned",
+        amount=D(amount),
+        by=by,
+        expected_version=line.version,
+    )
+
+
+def test_the_plan_of_a_reported_month_is_fixed_and_later_months_stay_open(halfway, pm):
+    this_month = timezone.localdate().replace(day=1)
+    last_month = add_months(this_month, -1)
+    with pytest.raises(services.DomainError, match="is fixed"):
+        _cell(halfway, last_month, "30000", pm)
+    _cell(halfway, last_month, "10000", pm)  # the same amount: nothing changes, it passes
+    _cell(halfway, this_month, "12000", pm)  # not measured yet: the plan is open
+    recompute(project_ids=[halfway.pk], as_of=timezone.localdate())
+    assert _rollup(halfway).pv == D("50000.00")
+
+
+def test_a_file_changing_a_reported_months_plan_shows_that_rows_error(halfway):
+    last_month = add_months(timezone.localdate().replace(day=1), -1)
+    line = CostLine.objects.filter(project=halfway, month=last_month).first()
+    text = (
+        "month,expense_type,category,planned\n"
+        f"{last_month:%Y-%m},{line.expense_type},{line.category},30000\n"
+        f"{last_month:%Y-%m},{line.expense_type},{line.category},10000\n"
+    )
+    preview = services.cost_csv_preview(text, project=halfway)
+    assert [(e.row, "is fixed" in e.message) for e in preview.errors] == [(2, True)]
+
+
+def test_the_grid_shows_reported_months_plan_read_only(client, halfway, pmo):
+    last_month = add_months(timezone.localdate().replace(day=1), -1)
+    line = CostLine.objects.filter(project=halfway, month=last_month).first()
+    client.force_login(pmo)
+    page = client.get(f"/projects/{halfway.pk}/costs/").content.decode()
+    key = f"{last_month:%Y-%m}_{line.expense_type}_{line.category}"
+    planned = page.split(f'id="c-{key}_planned"', 1)[1].split("</td>", 1)[0]
+    actual = page.split(f'id="c-{key}_actual"', 1)[1].split("</td>", 1)[0]
+    assert "readonly" in planned and "has measured this month" in planned
+    assert "readonly" not in actual
+    assert f"The plan up to {last_month:%b %Y} is fixed" in page

@@ -39,11 +39,12 @@ from projects.selectors.costs.model import (
     MonthColumn,
     SummaryRow,
 )
-from projects.services.costs import AMOUNT_FIELDS
+from projects.services.costs import AMOUNT_FIELDS, plan_fixed_through
 from projects.services.dates import cost_month_range
 
 # Shown on an actual cell of a month still to come (services.costs.check_actual_month).
 FUTURE_ACTUAL = "Not yet: actuals are entered from their month on. Use Forecast for this month."
+FIXED_PLAN = "A submitted status report has measured this month: its plan is fixed."
 
 
 def _default_year(years: list[int], today: date) -> int:
@@ -133,6 +134,7 @@ def cost_grid(
     chosen = _window(span, year, today)
     window = [m for m in span if chosen is None or m.year == chosen]
     current = today.replace(day=1)
+    fixed_through = plan_fixed_through(project)
     columns = [
         MonthColumn(month=m, now=m == current, year_start=m.month == 1 and i > 0)
         for i, m in enumerate(window)
@@ -186,6 +188,10 @@ def cost_grid(
                         # A stray future actual stays editable so that it can be cleared.
                         locked=FUTURE_ACTUAL
                         if measure == "actual" and month > current and not amount
+                        else FIXED_PLAN
+                        if measure == "planned"
+                        and fixed_through is not None
+                        and month <= fixed_through
                         else "",
                     )
                     cells.append(cell)
@@ -296,6 +302,7 @@ def cost_grid(
     )
     return CostGrid(
         project=project,
+        fixed_through=fixed_through,
         months=columns,
         years=sorted({m.year for m in span}),
         year=chosen,

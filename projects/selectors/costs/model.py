@@ -215,6 +215,7 @@ class CostGrid:
     """Everything the costs page draws, for one window of months (a fiscal year or all)."""
 
     project: Project
+    fixed_through: date | None  # the last month a submitted report measured: its plan fixed
     months: list[MonthColumn]
     years: list[int]
     year: int | None  # None: every month of the span

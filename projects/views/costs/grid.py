@@ -249,8 +249,21 @@ def cost_paste(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if start not in rows or anchor.month not in months:
         return HttpResponseBadRequest("The pasted block starts outside the grid.")
     rows, months = rows[rows.index(start) :], months[months.index(anchor.month) :]
+    plan = {
+        (cell_month, expense_type, category): grid.cells[
+            cell_key(cell_month, expense_type, category, "planned")
+        ].amount
+        for expense_type, category, measure in rows
+        if measure == "planned"
+        for cell_month in months
+    }
     preview = cost_paste_preview(
-        text=form.cleaned_data["text"], months=months, rows=rows, today=today
+        text=form.cleaned_data["text"],
+        months=months,
+        rows=rows,
+        today=today,
+        plan=plan,
+        fixed_through=grid.fixed_through,
     )
     anchor_name = cell_key(anchor.month, anchor.expense_type, anchor.category, measure)
 

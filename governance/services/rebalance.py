@@ -16,10 +16,9 @@ from django.utils import timezone
 from governance.lifecycle import DONE, TARGET_STATE, RebalanceAction, refusal
 from portfolio.models import Portfolio
 from ppm.access import can_change
-from ppm.audit import acting_as
-from projects.choices import LifecycleState
 from projects.models import Project
-from projects.services.common import ConflictError, DomainError, mark_rollup_stale, save_versioned
+from projects.services.common import ConflictError, DomainError
+from projects.services.lifecycle import project_transition
 
 
 @dataclass(frozen=True)
@@ -107,17 +106,18 @@ def portfolio_rebalance(
         if problems:
             raise RebalanceRefused(problems, codes)
         done = [(locked[c.project_id], c.action) for c in moves]
-        with acting_as(by, reason=rebalance_reason(done, reason)):
-            today = timezone.localdate()
-            for change in moves:
-                project = locked[change.project_id]
-                project.state = TARGET_STATE[change.action]
-                # The hold date freezes planned value and releases the rest of the plan.
-                project.on_hold_since = today if project.state == LifecycleState.ON_HOLD else None
-                save_versioned(
-                    project,
-                    expected_version=change.expected_version,
-                    fields=["state", "on_hold_since"],
-                )
-            mark_rollup_stale(*ids)
+        decision = rebalance_reason(done, reason)
+        today = timezone.localdate()
+        for change in moves:
+            # The lifecycle service makes each move (hold date, audit, stale mark), all
+            # inside this transaction: one refusal rolls every move back.
+            project_transition(
+                project=locked[change.project_id],
+                to=TARGET_STATE[change.action],
+                by=by,
+                reason=decision,
+                expected_version=change.expected_version,
+                today=today,
+                audit_reason=decision,
+            )
     return [project for project, _ in done]

@@ -410,10 +410,10 @@ def test_a_project_changed_since_the_what_if_refuses_the_whole_rebalance(
 def test_a_failure_half_way_through_the_writes_rolls_everything_back(
     director, portfolio, three, monkeypatch
 ):
-    from governance.services import rebalance
+    from projects.services import lifecycle
 
     a, b, _ = three
-    real = rebalance.save_versioned
+    real = lifecycle.save_versioned
     calls = []
 
     def failing_second(obj, **kwargs):
@@ -422,7 +422,7 @@ def test_a_failure_half_way_through_the_writes_rolls_everything_back(
             raise RuntimeError("the database went away")
         return real(obj, **kwargs)
 
-    monkeypatch.setattr(rebalance, "save_versioned", failing_second)
+    monkeypatch.setattr(lifecycle, "save_versioned", failing_second)
     with pytest.raises(RuntimeError):
         services.portfolio_rebalance(
             portfolio=portfolio,

@@ -1,0 +1,118 @@
+"""The lifecycle service owns every project state change (issue 10, item 1)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from ppm.audit import history_for
+from projects.choices import LifecycleState as S
+from projects.models import Project, RollupState
+from projects.services.common import ConflictError, DomainError
+from projects.services.lifecycle import MOVES, moves_from, project_transition, refusal
+from projects.tests.factories import ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 6, 15)
+
+
+def _project(pm, state: str) -> Project:
+    return ProjectFactory(
+        manager=pm,
+        state=state,
+        baseline_start=date(2026, 1, 1),
+        baseline_finish=date(2026, 12, 31),
+        on_hold_since=date(2026, 5, 2) if state == S.ON_HOLD else None,
+    )
+
+
+@pytest.mark.parametrize(("frm", "to"), sorted(MOVES))
+def test_every_allowed_move_is_made_audited_and_marks_the_rollup_stale(pm, director, frm, to):
+    project = _project(pm, frm)
+    project_transition(
+        project=project,
+        to=to,
+        by=director,
+        reason="Agreed at the steering board",
+        expected_version=project.version,
+        today=TODAY,
+    )
+    stored = Project.objects.get(pk=project.pk)
+    assert (stored.state, stored.version) == (to, 2)
+    assert stored.on_hold_since == (TODAY if to == S.ON_HOLD else None)
+    if to == S.CLOSED:
+        assert stored.actual_finish == TODAY
+    (entry,) = [e for e in history_for(stored) if "state" in e.changes]
+    assert entry.changes["state"] == (frm, to)
+    assert entry.reason.endswith("Agreed at the steering board")
+    assert entry.user_id == director.pk
+    assert RollupState.objects.get(project=stored).stale_since is not None
+
+
+@pytest.mark.parametrize(
+    ("frm", "to"),
+    [(a, b) for a in S.values for b in S.values if (a, b) not in MOVES],
+)
+def test_every_other_move_is_refused_and_nothing_is_written(pm, director, frm, to):
+    project = _project(pm, frm)
+    with pytest.raises(DomainError) as refused:
+        project_transition(
+            project=project, to=to, by=director, reason="x", expected_version=project.version
+        )
+    assert refused.value.field == "state"
+    assert refused.value.message == refusal(frm, to)
+    assert Project.objects.get(pk=project.pk).state == frm
+
+
+@pytest.mark.parametrize("to", [S.ON_HOLD, S.CLOSED, S.CANCELLED])
+def test_holding_closing_and_cancelling_need_a_reason(pm, director, to):
+    project = _project(pm, S.ACTIVE)
+    with pytest.raises(DomainError) as refused:
+        project_transition(
+            project=project, to=to, by=director, reason="   ", expected_version=project.version
+        )
+    assert refused.value.field == "reason"
+    assert Project.objects.get(pk=project.pk).state == S.ACTIVE
+
+
+def test_a_move_on_a_project_changed_meanwhile_is_a_conflict(pm, director):
+    project = _project(pm, S.APPROVED)
+    seen = project.version
+    Project.objects.filter(pk=project.pk).update(version=seen + 1, name="Renamed meanwhile")
+    with pytest.raises(ConflictError):
+        project_transition(project=project, to=S.ACTIVE, by=director, expected_version=seen)
+    assert Project.objects.get(pk=project.pk).state == S.APPROVED
+
+
+def test_the_moves_offered_follow_the_lifecycle():
+    assert [to for to, _ in moves_from(S.PROPOSED)] == [S.APPROVED, S.CANCELLED]
+    assert [to for to, _ in moves_from(S.ACTIVE)] == [S.ON_HOLD, S.CLOSED, S.CANCELLED]
+    assert moves_from(S.CLOSED) == [] and moves_from(S.CANCELLED) == []
+
+
+# Writing the state anywhere else: `project.state = …` or an UPDATE of Project rows' state.
+WRITES = (
+    re.compile(r"\bproject\.state\s*=(?!=)"),
+    re.compile(r"Project\.objects[^\n]*\.update\([^)]*\bstate\s*="),
+)
+
+
+def test_nothing_but_the_lifecycle_service_writes_a_projects_state():
+    root = Path(settings.BASE_DIR)
+    owner = root / "projects" / "services" / "lifecycle.py"
+    offenders = []
+    for app in ("portfolio", "projects", "governance", "reporting", "ppm"):
+        for path in (root / app).rglob("*.py"):
+            parts = set(path.relative_to(root).parts)
+            if path == owner or parts & {"tests", "migrations", "demo"}:
+                continue
+            text = path.read_text()
+            offenders += [
+                f"{path.relative_to(root)}: {p.pattern}" for p in WRITES if p.search(text)
+            ]
+    assert offenders == []

@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.db import models
 
 from projects.choices import LifecycleState as S
+from projects.services.lifecycle import MOVES
 
 
 class RebalanceAction(models.TextChoices):
@@ -37,10 +38,17 @@ TARGET_STATE: dict[str, str] = {
     RebalanceAction.RESUME: S.ACTIVE,
 }
 
+
+def _from(to: str) -> frozenset[str]:
+    # The lifecycle service (projects.services.lifecycle) owns which moves exist.
+    return frozenset(frm for frm, target in MOVES if target == to)
+
+
 _ALLOWED_FROM: dict[str, frozenset[str]] = {
-    RebalanceAction.DEFER: frozenset({S.APPROVED, S.ACTIVE}),
-    RebalanceAction.CANCEL: frozenset({S.PROPOSED, S.APPROVED, S.ACTIVE, S.ON_HOLD}),
-    RebalanceAction.RESUME: frozenset({S.ON_HOLD}),
+    RebalanceAction.DEFER: _from(S.ON_HOLD),
+    RebalanceAction.CANCEL: _from(S.CANCELLED),
+    # Resuming is from on hold only: approved → active is starting, not a rebalance.
+    RebalanceAction.RESUME: _from(S.ACTIVE) & {S.ON_HOLD},
 }
 
 # Past tense, for messages and the audit reason.

@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from projects.views import changes, costs, history, lessons, milestones, pages, raid, status
+from projects.views import (
+    changes,
+    costs,
+    history,
+    lessons,
+    lifecycle,
+    milestones,
+    pages,
+    raid,
+    status,
+)
 
 app_name = "projects"
 urlpatterns = [
@@ -15,4 +25,5 @@ urlpatterns = [
     *changes.urlpatterns,
     *lessons.urlpatterns,
     *history.urlpatterns,
+    *lifecycle.urlpatterns,
 ]

@@ -115,6 +115,8 @@ def _pages(project: Project) -> list[tuple[str, str | None, str]]:
         ("lessons", "pm", f"/projects/{pk}/lessons/"),
         ("lessons search", "pm", "/projects/lessons/?q=vendor"),
         ("history", "pm", f"/projects/{pk}/history/"),
+        ("lifecycle", "pmo", f"/projects/{pk}/lifecycle/"),
+        ("lifecycle, read only", "pm", f"/projects/{pk}/lifecycle/"),
         ("password change", "pm", "/accounts/password/"),
         ("password reset", None, "/accounts/password/reset/"),
         ("password reset sent", None, "/accounts/password/reset/sent/"),

@@ -28,23 +28,34 @@ from projects.services.common import DomainError, mark_rollup_stale, save_versio
 
 @dataclass(frozen=True)
 class Move:
-    label: str  # the button: "Approve", "Put on hold"
+    label: str  # the choice: "Approve", "Put on hold"
     done: str  # past tense, for messages and the audit: "approved", "put on hold"
     needs_reason: bool
+    effect: str  # what follows, said where the move is chosen
 
+
+_CANCEL = Move("Cancel", "cancelled", True, "it ends here and stays in the history and figures")
 
 # (from, to) → the move. Closed and cancelled are history: nothing leaves them.
 MOVES: dict[tuple[str, str], Move] = {
-    (S.PROPOSED, S.APPROVED): Move("Approve", "approved", False),
-    (S.APPROVED, S.ACTIVE): Move("Start", "started (active)", False),
-    (S.APPROVED, S.ON_HOLD): Move("Put on hold", "put on hold", True),
-    (S.ACTIVE, S.ON_HOLD): Move("Put on hold", "put on hold", True),
-    (S.ON_HOLD, S.ACTIVE): Move("Resume", "resumed (active)", False),
-    (S.ACTIVE, S.CLOSED): Move("Close", "closed", True),
-    **{
-        (state, S.CANCELLED): Move("Cancel", "cancelled", True)
-        for state in (S.PROPOSED, S.APPROVED, S.ACTIVE, S.ON_HOLD)
-    },
+    (S.PROPOSED, S.APPROVED): Move(
+        "Approve", "approved", False, "the proposal becomes a project, ready to start"
+    ),
+    (S.APPROVED, S.ACTIVE): Move("Start", "started (active)", False, "work begins: active"),
+    (S.APPROVED, S.ON_HOLD): Move(
+        "Put on hold", "put on hold", True, "its plan from this month on is released"
+    ),
+    (S.ACTIVE, S.ON_HOLD): Move(
+        "Put on hold",
+        "put on hold",
+        True,
+        "planned value stops today and its plan from this month on is released",
+    ),
+    (S.ON_HOLD, S.ACTIVE): Move("Resume", "resumed (active)", False, "back to active"),
+    (S.ACTIVE, S.CLOSED): Move(
+        "Close", "closed", True, "finished: the actual finish is today unless already set"
+    ),
+    **{(state, S.CANCELLED): _CANCEL for state in (S.PROPOSED, S.APPROVED, S.ACTIVE, S.ON_HOLD)},
 }
 MAX_REASON = 1000
 

@@ -116,3 +116,70 @@ def test_nothing_but_the_lifecycle_service_writes_a_projects_state():
                 f"{path.relative_to(root)}: {p.pattern}" for p in WRITES if p.search(text)
             ]
     assert offenders == []
+
+
+# --- The lifecycle page ----------------------------------------------------------------------
+
+
+def _url(project) -> str:
+    return f"/projects/{project.pk}/lifecycle/"
+
+
+def test_the_director_approves_a_proposal_on_the_lifecycle_page(client, director, portfolio, pm):
+    project = ProjectFactory(portfolio=portfolio, manager=pm, state=S.PROPOSED)
+    client.force_login(director)
+    page = client.get(_url(project)).content.decode()
+    assert "Approve — the proposal becomes a project" in page and "Cancel — it ends here" in page
+    response = client.post(_url(project), {"to": S.APPROVED, "version": project.version})
+    assert response.status_code == 302
+    assert Project.objects.get(pk=project.pk).state == S.APPROVED
+
+
+def test_a_refused_move_is_explained_next_to_its_field_and_the_input_kept(
+    client, director, portfolio, pm
+):
+    project = ProjectFactory(portfolio=portfolio, manager=pm, state=S.ACTIVE)
+    client.force_login(director)
+    response = client.post(
+        _url(project), {"to": S.CLOSED, "reason": "  ", "version": project.version}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="id_reason_error"' in page and "Say why the project is closed" in page
+    (closed,) = re.findall(r'<input[^>]*value="closed"[^>]*>', page)
+    assert "checked" in closed  # the choice made is still chosen
+    # A state the lifecycle does not offer from here is not a choice at all.
+    response = client.post(_url(project), {"to": S.PROPOSED, "version": project.version})
+    assert "Select a valid choice" in response.content.decode()
+    assert Project.objects.get(pk=project.pk).state == S.ACTIVE
+
+
+def test_a_stale_page_is_a_conflict_not_an_overwrite(client, director, portfolio, pm):
+    project = ProjectFactory(portfolio=portfolio, manager=pm, state=S.APPROVED)
+    seen = project.version
+    Project.objects.filter(pk=project.pk).update(version=seen + 1)
+    client.force_login(director)
+    response = client.post(_url(project), {"to": S.ACTIVE, "version": seen})
+    assert response.status_code == 200
+    assert Project.objects.get(pk=project.pk).state == S.APPROVED
+
+
+@pytest.mark.parametrize("persona", ["pm", "executive"])
+def test_others_see_the_state_but_may_not_move_it(client, request, persona, portfolio, pm):
+    project = ProjectFactory(portfolio=portfolio, manager=pm, state=S.PROPOSED)
+    client.force_login(request.getfixturevalue(persona))
+    page = client.get(_url(project)).content.decode()
+    assert (
+        'data-testid="lifecycle-read-only"' in page
+        and "<form" not in page.split('data-testid="lifecycle"', 1)[1].split("</section>", 1)[0]
+    )
+    client.post(_url(project), {"to": S.APPROVED, "version": project.version})
+    assert Project.objects.get(pk=project.pk).state == S.PROPOSED
+
+
+def test_an_outsider_cannot_open_it(client, other_pm, portfolio, pm):
+    project = ProjectFactory(portfolio=portfolio, manager=pm, state=S.PROPOSED)
+    client.force_login(other_pm)
+    assert client.get(_url(project)).status_code in (403, 404)
+    client.post(_url(project), {"to": S.APPROVED, "version": project.version})
+    assert Project.objects.get(pk=project.pk).state == S.PROPOSED

@@ -24,6 +24,7 @@ from projects.selectors import (
 )
 from projects.selectors.status import report_flag
 from projects.views.common import load_project, section_context
+from projects.views.lifecycle import may_move
 
 MY_PROJECTS_ROLES = (Role.PROJECT_MANAGER, Role.DIRECTOR, Role.PMO)
 
@@ -78,6 +79,7 @@ def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         {
             **section_context(request, project, "overview"),
             "overview": overview,
+            "may_move": may_move(request.user, project),
             "as_of": timezone.localtime(),
         },
     )

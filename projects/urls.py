@@ -5,6 +5,7 @@ from django.urls import path
 from projects.views import (
     changes,
     costs,
+    edit,
     history,
     lessons,
     lifecycle,
@@ -26,4 +27,5 @@ urlpatterns = [
     *lessons.urlpatterns,
     *history.urlpatterns,
     *lifecycle.urlpatterns,
+    *edit.urlpatterns,
 ]

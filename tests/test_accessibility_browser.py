@@ -117,6 +117,8 @@ def _pages(project: Project) -> list[tuple[str, str | None, str]]:
         ("history", "pm", f"/projects/{pk}/history/"),
         ("lifecycle", "pmo", f"/projects/{pk}/lifecycle/"),
         ("lifecycle, read only", "pm", f"/projects/{pk}/lifecycle/"),
+        ("project details and plan", "pmo", f"/projects/{pk}/edit/"),
+        ("new project", "pmo", "/projects/new/"),
         ("password change", "pm", "/accounts/password/"),
         ("password reset", None, "/accounts/password/reset/"),
         ("password reset sent", None, "/accounts/password/reset/sent/"),

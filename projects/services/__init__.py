@@ -20,7 +20,7 @@ from projects.services.milestones import (
     milestone_reforecast,
     milestone_update,
 )
-from projects.services.project import project_replan
+from projects.services.project import project_create, project_edit, project_replan
 from projects.services.raid import raid_close, raid_create, raid_reopen, raid_update
 from projects.services.status import (
     status_report_correct,
@@ -46,6 +46,8 @@ __all__ = [
     "milestone_rebaseline",
     "milestone_reforecast",
     "milestone_update",
+    "project_create",
+    "project_edit",
     "project_replan",
     "raid_close",
     "raid_create",

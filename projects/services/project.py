@@ -1,14 +1,17 @@
-"""Project-level edits: the one path through which a project's plan and budget change."""
+"""Project-level writes: creating a project, editing its details, and the one path through which
+its plan and budget change (project_replan)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ppm.audit import acting_as
+from ppm.roles import Role, has_role
 from projects.models import Project
 from projects.services.baseline import record_budget_change
 from projects.services.common import DomainError, mark_rollup_stale, save_versioned
@@ -66,4 +69,146 @@ def project_replan(
                 reason=reason,
             )
         mark_rollup_stale(project.pk)
+    return project
+
+
+MAX_BUDGET = Decimal("99999999999999.99")  # the column's 16 digits
+CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,19}$"
+DETAIL_FIELDS = ("name", "description", "category", "delivery_method", "manager", "sponsor")
+
+
+def may_create_or_edit(user, portfolio) -> bool:
+    """The PMO and the portfolio's director create its projects and edit their details and
+    plan; never a project manager (whose project it is)."""
+    return user.is_authenticated and (
+        user.is_superuser
+        or has_role(user, Role.PMO)
+        or (has_role(user, Role.DIRECTOR) and portfolio.director_id == user.pk)
+    )
+
+
+def _check_people(manager, sponsor) -> None:
+    if manager is None or not has_role(manager, Role.PROJECT_MANAGER) or not manager.is_active:
+        raise DomainError("The manager must be an active project manager.", field="manager")
+    if sponsor is not None and not sponsor.is_active:
+        raise DomainError("The sponsor must be an active user.", field="sponsor")
+
+
+def _check_budget(value: Decimal) -> None:
+    if not Decimal("0") <= value <= MAX_BUDGET:
+        raise DomainError(
+            "The budget is an amount from 0 to 99,999,999,999,999.99.",
+            field="budget_at_completion",
+        )
+
+
+def project_create(
+    *,
+    by,
+    portfolio,
+    code: str,
+    name: str,
+    manager,
+    category: str,
+    baseline_start: date,
+    baseline_finish: date,
+    budget_at_completion: Decimal,
+    description: str = "",
+    delivery_method: str = "waterfall",
+    sponsor=None,
+    ev_method: str = "",
+) -> Project:
+    """A new project, proposed, in `portfolio`: the PMO's or its director's. Everything is
+    checked first; a code already taken is refused next to its field."""
+    if not may_create_or_edit(by, portfolio):
+        raise DomainError("Only the PMO or the portfolio's director creates its projects.")
+    code = code.strip().upper()
+    if not re.match(CODE_PATTERN, code):
+        raise DomainError(
+            "A code is 2 to 20 capital letters, digits and hyphens, e.g. ENT-110.", field="code"
+        )
+    if not name.strip():
+        raise DomainError("Give the project a name.", field="name")
+    for value, field in ((baseline_start, "baseline_start"), (baseline_finish, "baseline_finish")):
+        check_calendar(value, field=field)
+    if baseline_finish < baseline_start:
+        raise DomainError("The finish cannot be before the start.", field="baseline_finish")
+    _check_budget(budget_at_completion)
+    _check_people(manager, sponsor)
+    with transaction.atomic(), acting_as(by, reason="Project created"):
+        if Project.objects.filter(code=code).exists():
+            raise DomainError(f"{code} is taken: choose another code.", field="code")
+        try:
+            with transaction.atomic():
+                project = Project.objects.create(
+                    code=code,
+                    name=name.strip(),
+                    description=description.strip(),
+                    portfolio=portfolio,
+                    manager=manager,
+                    sponsor=sponsor,
+                    category=category,
+                    delivery_method=delivery_method,
+                    baseline_start=baseline_start,
+                    baseline_finish=baseline_finish,
+                    budget_at_completion=budget_at_completion,
+                    ev_method=ev_method,
+                )
+        except IntegrityError:  # the same code created at the same instant
+            raise DomainError(f"{code} is taken: choose another code.", field="code") from None
+        mark_rollup_stale(project.pk)
+    return project
+
+
+def project_edit(
+    *,
+    project: Project,
+    by,
+    expected_version: int,
+    reason: str = "",
+    budget_at_completion: Decimal | None = None,
+    forecast_finish: date | None = None,
+    **details,
+) -> Project:
+    """Change a project's details (name, description, category, delivery method, manager,
+    sponsor) and, with a reason, its plan (budget at completion, a re-baseline from this
+    month; forecast finish) — one transaction, against the version the editor saw."""
+    if not may_create_or_edit(by, project.portfolio):
+        raise DomainError("Only the PMO or the portfolio's director edits this project.")
+    unknown = set(details) - set(DETAIL_FIELDS)
+    if unknown:
+        raise TypeError(f"not editable: {sorted(unknown)}")
+    if "name" in details and not str(details["name"]).strip():
+        raise DomainError("Give the project a name.", field="name")
+    _check_people(details.get("manager", project.manager), details.get("sponsor", project.sponsor))
+    changes = {k: v for k, v in details.items() if getattr(project, k) != v}
+    plan_changes = (
+        budget_at_completion is not None and budget_at_completion != project.budget_at_completion
+    ) or (forecast_finish is not None and forecast_finish != project.forecast_finish)
+    if budget_at_completion is not None:
+        _check_budget(budget_at_completion)
+    if plan_changes and not reason.strip():
+        raise DomainError(
+            "Say why the budget or the finish changes: it is kept in the history.",
+            field="reason",
+        )
+    if not changes and not plan_changes:
+        return project
+    with transaction.atomic(), acting_as(by, reason=reason.strip() or "Project details edited"):
+        version = expected_version
+        if changes:
+            for name, value in changes.items():
+                setattr(project, name, value)
+            save_versioned(project, expected_version=version, fields=changes)
+            version = project.version
+            mark_rollup_stale(project.pk)
+        if plan_changes:
+            project_replan(
+                project=project,
+                expected_version=version,
+                by=by,
+                reason=reason.strip(),
+                budget_at_completion=budget_at_completion,
+                forecast_finish=forecast_finish,
+            )
     return project

@@ -183,3 +183,124 @@ def test_an_outsider_cannot_open_it(client, other_pm, portfolio, pm):
     assert client.get(_url(project)).status_code in (403, 404)
     client.post(_url(project), {"to": S.APPROVED, "version": project.version})
     assert Project.objects.get(pk=project.pk).state == S.PROPOSED
+
+
+# --- Creating a project, editing its details and plan ----------------------------------------
+
+
+def _new_post(portfolio, manager, **changes) -> dict:
+    data = {
+        "portfolio": portfolio.pk,
+        "code": "ent-301",
+        "name": "Supplier portal",
+        "description": "Self-service for suppliers.",
+        "category": "software",
+        "delivery_method": "agile",
+        "manager": manager.pk,
+        "sponsor": "",
+        "baseline_start": "2027-01-01",
+        "baseline_finish": "2027-12-31",
+        "budget_at_completion": "1,250,000",
+        "ev_method": "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_director_creates_a_proposal_in_their_portfolio(client, director, portfolio, pm):
+    client.force_login(director)
+    assert client.get("/projects/new/").status_code == 200
+    response = client.post("/projects/new/", _new_post(portfolio, pm))
+    assert response.status_code == 302
+    project = Project.objects.get(code="ENT-301")
+    assert (project.state, project.portfolio, project.manager) == (S.PROPOSED, portfolio, pm)
+    assert str(project.budget_at_completion) == "1250000.00"
+    assert RollupState.objects.get(project=project).stale_since is not None
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"code": "?"}, "code", "capital letters"),
+        ({"baseline_finish": "2026-12-31"}, "baseline_finish", "before the start"),
+        ({"baseline_start": "0001-01-01"}, "baseline_start", "check the year"),
+        ({"budget_at_completion": "12.500"}, "budget_at_completion", "ambiguous"),
+        ({"budget_at_completion": "²"}, "budget_at_completion", ""),
+        ({"name": "\x00"}, "name", ""),
+    ],
+)
+def test_a_bad_value_is_refused_next_to_its_field_and_the_input_kept(
+    client, director, portfolio, pm, changes, field, message
+):
+    client.force_login(director)
+    response = client.post("/projects/new/", _new_post(portfolio, pm, **changes))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="id_{field}_error"' in page and message in page
+    assert 'value="Supplier portal"' in page or field == "name"
+    assert not Project.objects.filter(code="ENT-301").exists()
+
+
+def test_a_taken_code_is_refused_and_a_manager_must_be_a_project_manager(
+    client, director, portfolio, pm, project
+):
+    client.force_login(director)
+    page = client.post("/projects/new/", _new_post(portfolio, pm, code=project.code))
+    assert "is taken" in page.content.decode()
+    page = client.post("/projects/new/", _new_post(portfolio, director))
+    assert 'id="id_manager_error"' in page.content.decode()
+
+
+def test_only_the_pmo_and_directors_create_and_only_in_their_portfolios(
+    client, pm, director, other_portfolio, portfolio
+):
+    client.force_login(pm)
+    assert client.get("/projects/new/").status_code == 403
+    client.force_login(director)
+    response = client.post("/projects/new/", _new_post(other_portfolio, pm))
+    assert 'id="id_portfolio_error"' in response.content.decode()
+    assert not Project.objects.filter(code="ENT-301").exists()
+
+
+def test_editing_details_and_budget_records_a_re_baseline_with_the_reason(
+    client, director, portfolio, pm
+):
+    project = ProjectFactory(
+        portfolio=portfolio,
+        manager=pm,
+        state=S.ACTIVE,
+        budget_at_completion=1000,
+        baseline_start=date(2025, 1, 1),
+        baseline_finish=date(2027, 12, 31),
+    )
+    client.force_login(director)
+    url = f"/projects/{project.pk}/edit/"
+    base = {
+        "name": "Renamed",
+        "description": "",
+        "category": project.category,
+        "delivery_method": project.delivery_method,
+        "manager": pm.pk,
+        "sponsor": "",
+        "budget_at_completion": "2,000",
+        "forecast_finish": "",
+        "reason": "",
+        "version": project.version,
+    }
+    response = client.post(url, base)
+    assert 'id="id_reason_error"' in response.content.decode()
+    assert Project.objects.get(pk=project.pk).name == project.name  # nothing half-written
+    response = client.post(url, {**base, "reason": "Scope added by the board"})
+    assert response.status_code == 302
+    stored = Project.objects.get(pk=project.pk)
+    assert (stored.name, str(stored.budget_at_completion)) == ("Renamed", "2000.00")
+    assert stored.budget_baselines.count() == 2
+    # The page the director still has open is now stale: a conflict, not an overwrite.
+    response = client.post(url, {**base, "name": "Third", "budget_at_completion": "2,000"})
+    assert 'data-testid="conflict"' in response.content.decode()
+    assert Project.objects.get(pk=project.pk).name == "Renamed"
+
+
+def test_a_project_manager_may_not_edit_their_own_project(client, pm, project):
+    client.force_login(pm)
+    assert client.get(f"/projects/{project.pk}/edit/").status_code == 403

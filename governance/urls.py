@@ -1,4 +1,4 @@
-from governance.views import criteria, policy, ranking, scores
+from governance.views import approvals, criteria, policy, ranking, scores
 
 app_name = "governance"
 urlpatterns = [
@@ -6,4 +6,5 @@ urlpatterns = [
     *policy.urlpatterns,
     *scores.urlpatterns,
     *ranking.urlpatterns,
+    *approvals.urlpatterns,
 ]

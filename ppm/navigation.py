@@ -30,6 +30,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "projects:lessons-search",
         (Role.PROJECT_MANAGER, Role.DIRECTOR, Role.PMO, Role.EXECUTIVE),
     ),
+    NavItem("My approvals", "governance:approvals", (Role.DIRECTOR, Role.PMO)),
     NavItem("Scoring criteria", "governance:criteria", (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)),
     NavItem("Figures policy", "governance:policy", (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)),
     NavItem("Admin", "admin:index", (), superuser_only=True),

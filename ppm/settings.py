@@ -189,6 +189,8 @@ LOGOUT_REDIRECT_URL = "login"
 # address before both sign-in forms refuse further attempts for LOGIN_LOCKOUT_MINUTES. The
 # address limit is higher: many people may share one office address.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+# Days a submitted change request may wait for its decision before My approvals flags it.
+CHANGE_REQUEST_DECISION_DAYS = env_int("CHANGE_REQUEST_DECISION_DAYS", 10)
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
 if min(LOGIN_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT, LOGIN_LOCKOUT_MINUTES) < 1:

@@ -141,6 +141,7 @@ def _pages(project: Project) -> list[tuple[str, str | None, str]]:
             f"?act-{live.pk}=defer&v-{live.pk}={live.version}",
         ),
         ("criteria", "pmo", "/governance/criteria/"),
+        ("my approvals", director, "/governance/approvals/"),
         ("figures policy", "pmo", "/governance/policy/"),
         ("figures policy, read only", director, "/governance/policy/"),
     ]

@@ -358,6 +358,7 @@ def test_a_director_gets_both_sections_and_the_portfolio_table_filters_in_place(
         "Portfolios",
         "My projects",
         "Lessons learned",
+        "My approvals",
         "Scoring criteria",
         "Figures policy",
     ]

@@ -36,6 +36,7 @@ READ_ONLY_NAMES = {
     "projects:changes",
     "projects:lessons",
     "projects:history",
+    "projects:lifecycle",
     "projects:costs-export",
     "reporting:portfolio-detail",
     "reporting:portfolio-projects-export",
@@ -117,6 +118,14 @@ def test_people_who_may_change_the_project_never_get_an_error(client, request, w
         if name == "projects:change-decide" and persona == "pm":
             assert client.get(url).status_code == 403  # the director decides, not the PM
             assert client.post(url, {}).status_code == 403
+            continue
+        if name == "projects:edit" and persona == "pm":
+            assert client.get(url).status_code == 403  # budget and details: director, PMO
+            assert client.post(url, {}).status_code == 403
+            continue
+        if name == "projects:lifecycle" and persona == "pm":
+            assert client.get(url).status_code == 200  # the PM reads the lifecycle
+            assert client.post(url, {}).status_code == 403  # but does not move it
             continue
         if name.startswith("governance:policy-") and persona != "pmo":
             assert client.get(url).status_code == 403  # the figures policy is the PMO's

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -52,8 +53,7 @@ def lifecycle(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     project = load_project(request, pk)
     allowed = may_move(request.user, project)
     if request.method == "POST" and not allowed:
-        messages.error(request, "Only the portfolio's director or the PMO moves a project.")
-        return HttpResponseRedirect(reverse("projects:lifecycle", args=[project.pk]))
+        raise PermissionDenied("Only the portfolio's director or the PMO moves a project.")
     form = TransitionForm(
         request.POST if request.method == "POST" else None,
         initial={"version": project.version},

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ppm.access import can_change
 from ppm.audit import acting_as
 from ppm.roles import Role, has_role
 from projects.models import Project
@@ -77,16 +78,6 @@ CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,19}$"
 DETAIL_FIELDS = ("name", "description", "category", "delivery_method", "manager", "sponsor")
 
 
-def may_create_or_edit(user, portfolio) -> bool:
-    """The PMO and the portfolio's director create its projects and edit their details and
-    plan; never a project manager (whose project it is)."""
-    return user.is_authenticated and (
-        user.is_superuser
-        or has_role(user, Role.PMO)
-        or (has_role(user, Role.DIRECTOR) and portfolio.director_id == user.pk)
-    )
-
-
 def _check_people(manager, sponsor) -> None:
     if manager is None or not has_role(manager, Role.PROJECT_MANAGER) or not manager.is_active:
         raise DomainError("The manager must be an active project manager.", field="manager")
@@ -120,7 +111,8 @@ def project_create(
 ) -> Project:
     """A new project, proposed, in `portfolio`: the PMO's or its director's. Everything is
     checked first; a code already taken is refused next to its field."""
-    if not may_create_or_edit(by, portfolio):
+    # The PMO and the portfolio's director (ppm.access: they change the portfolio).
+    if not can_change(by, portfolio):
         raise DomainError("Only the PMO or the portfolio's director creates its projects.")
     code = code.strip().upper()
     if not re.match(CODE_PATTERN, code):
@@ -173,7 +165,7 @@ def project_edit(
     """Change a project's details (name, description, category, delivery method, manager,
     sponsor) and, with a reason, its plan (budget at completion, a re-baseline from this
     month; forecast finish) — one transaction, against the version the editor saw."""
-    if not may_create_or_edit(by, project.portfolio):
+    if not can_change(by, project.portfolio):
         raise DomainError("Only the PMO or the portfolio's director edits this project.")
     unknown = set(details) - set(DETAIL_FIELDS)
     if unknown:

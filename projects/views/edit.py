@@ -12,28 +12,20 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
 from portfolio.models import Portfolio
+from ppm.access import can_change, scope
 from ppm.htmx import HtmxHttpRequest
 from ppm.params import parse_id
-from ppm.roles import Role, has_role
 from projects import services
 from projects.forms.project import ProjectCreateForm, ProjectEditForm
-from projects.services.project import DETAIL_FIELDS, may_create_or_edit
+from projects.services.project import DETAIL_FIELDS
 from projects.views.common import call_service, load_project, section_context
-
-
-def _creatable(user):
-    portfolios = Portfolio.objects.order_by("name")
-    if user.is_superuser or has_role(user, Role.PMO):
-        return portfolios
-    if has_role(user, Role.DIRECTOR):
-        return portfolios.filter(director=user)
-    return portfolios.none()
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def project_new(request: HtmxHttpRequest) -> HttpResponse:
-    portfolios = _creatable(request.user)
+    # The portfolios the user may change: the PMO's all, a director's own, nobody else's.
+    portfolios = scope(Portfolio.objects.order_by("name"), request.user, write=True)
     if not portfolios.exists():
         raise PermissionDenied("Only the PMO or a portfolio's director creates projects.")
     initial = {"portfolio": parse_id(request.GET.get("portfolio", ""))}
@@ -70,7 +62,7 @@ def project_new(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def project_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     project = load_project(request, pk)
-    if not may_create_or_edit(request.user, project.portfolio):
+    if not can_change(request.user, project.portfolio):
         raise PermissionDenied("Only the PMO or the portfolio's director edits this project.")
     initial = {
         "name": project.name,

@@ -14,9 +14,9 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
+from ppm.access import can_change
 from ppm.htmx import HtmxHttpRequest
 from projects.choices import LifecycleState
-from projects.services.changes import may_decide_change_request
 from projects.services.lifecycle import MAX_REASON, moves_from, project_transition
 from projects.views.common import VersionedForm, call_service, load_project, section_context
 
@@ -41,17 +41,12 @@ class TransitionForm(VersionedForm):
         ]
 
 
-def may_move(user, project) -> bool:
-    """Who moves a project through its lifecycle: the portfolio's director and the PMO (the
-    deciders of its change requests), never its own manager."""
-    return may_decide_change_request(user, project)
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
 def lifecycle(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     project = load_project(request, pk)
-    allowed = may_move(request.user, project)
+    # The portfolio's director and the PMO (they change the portfolio), never its manager.
+    allowed = can_change(request.user, project.portfolio)
     if request.method == "POST" and not allowed:
         raise PermissionDenied("Only the portfolio's director or the PMO moves a project.")
     form = TransitionForm(

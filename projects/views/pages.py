@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from ppm.access import can_change
 from ppm.htmx import HtmxHttpRequest, render_page
 from ppm.roles import Role, has_role
 from projects.choices import Category, LifecycleState
@@ -24,7 +25,6 @@ from projects.selectors import (
 )
 from projects.selectors.status import report_flag
 from projects.views.common import load_project, section_context
-from projects.views.lifecycle import may_move
 
 MY_PROJECTS_ROLES = (Role.PROJECT_MANAGER, Role.DIRECTOR, Role.PMO)
 
@@ -79,7 +79,7 @@ def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         {
             **section_context(request, project, "overview"),
             "overview": overview,
-            "may_move": may_move(request.user, project),
+            "may_move": can_change(request.user, project.portfolio),
             "as_of": timezone.localtime(),
         },
     )

@@ -26,6 +26,19 @@ def current_fiscal_year(today: date | None = None, *, start_month: int | None = 
     return today.year if today.month >= start else today.year - 1
 
 
+def current_fiscal_year_expression(start_month, today: date | None = None):
+    """current_fiscal_year as a SQL expression of a start-month expression, for a query that
+    reads the policy in the same statement (the dashboard's portfolio query)."""
+    from django.db.models import Case, Value, When
+    from django.db.models.lookups import GreaterThanOrEqual
+
+    today = today or timezone.localdate()
+    return Case(
+        When(GreaterThanOrEqual(Value(today.month), start_month), then=Value(today.year)),
+        default=Value(today.year - 1),
+    )
+
+
 def fiscal_year_months(year: int, *, start_month: int | None = None) -> tuple[date, date]:
     """The first and the last month (each as its first day) of fiscal year `year`."""
     start = start_month or fiscal_year_start_month()

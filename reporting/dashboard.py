@@ -21,7 +21,6 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
-    Case,
     Count,
     F,
     Min,
@@ -29,15 +28,12 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
-    Value,
-    When,
 )
-from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from portfolio.capacity import add_months, monthly_capacity
 from portfolio.models import Portfolio, PortfolioBudget, Resource
-from portfolio.selectors import current_fiscal_year
+from portfolio.selectors import current_fiscal_year, current_fiscal_year_expression
 from ppm.access import scope
 from projects.metrics import EVM_TOTALS, EVMTotals, envelope_share, report_due_period_end
 from projects.models import Milestone, RollupState
@@ -94,13 +90,9 @@ def select_portfolios(*, user: AbstractBaseUser, portfolio_id: int | None) -> Se
     """The portfolios `user` may see (with their rollup, series state and this year's
     envelope, in one query), and the one asked for. A portfolio outside the user's scope is
     refused with 403 whether or not it exists, so the answer leaks nothing."""
-    today = timezone.localdate()
     # This fiscal year by the PMO's start month, worked out in the same query.
     fy_start = policy_value("fiscal_year_start_month")
-    year = Case(
-        When(GreaterThanOrEqual(Value(today.month), fy_start), then=Value(today.year)),
-        default=Value(today.year - 1),
-    )
+    year = current_fiscal_year_expression(fy_start)
     choices = list(
         scope(Portfolio.objects.all(), user)
         .select_related("rollup", "series_state", "director")

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.defaults import server_error
 
-from portfolio.models import HealthPolicy
+from portfolio.models import HealthPolicy, Portfolio
 from portfolio.selectors import current_fiscal_year, fiscal_year_label, fiscal_year_months
 from portfolio.tests.factories import PortfolioBudgetFactory, PortfolioFactory, UserFactory
 from ppm.templatetags.conductor import format_money, percent, signed_days
@@ -561,3 +561,24 @@ def test_portfolio_pages_say_when_their_figures_were_computed_not_when_rendered(
     stamp = timezone.localtime(computed).strftime("%-d %b %Y, %H:%M")
     for url in (page, reverse("reporting:portfolio-list")):
         assert f"Figures computed {stamp}" in client.get(url).content.decode()
+
+
+def test_the_fiscal_year_in_sql_is_the_fiscal_year_in_python():
+    from django.db.models import IntegerField, Value
+
+    from portfolio.selectors import current_fiscal_year_expression
+
+    PortfolioFactory()
+    for start in (1, 4, 7, 12):
+        for month in range(1, 13):
+            today = date(2027, month, 15)
+            (in_sql,) = (
+                Portfolio.objects.annotate(
+                    y=current_fiscal_year_expression(
+                        Value(start, output_field=IntegerField()), today
+                    )
+                )
+                .values_list("y", flat=True)
+                .distinct()
+            )
+            assert in_sql == current_fiscal_year(today, start_month=start), (start, month)

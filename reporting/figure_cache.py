@@ -35,26 +35,32 @@ GENERATION_KEY = "reporting:figures-generation"
 FIGURE_CACHE_SECONDS = 600
 
 
+def _quietly(what: str, call, default=None):
+    """Run a cache call; a cache outage costs speed (nothing is kept or found), never the page."""
+    try:
+        return call()
+    except Exception:
+        logger.warning("figure cache unreachable (%s)", what, exc_info=True)
+        return default
+
+
 def generation() -> str | None:
     """The current figures generation (started if there is none); None when the cache is
     unreachable, and then nothing is cached."""
-    try:
+
+    def read() -> str | None:
         current = cache.get(GENERATION_KEY)
-        if current is None:
+        if current is None:  # a first start, or an emptied cache: start one (once)
             cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
             current = cache.get(GENERATION_KEY)
-    except Exception:  # a cache outage must cost speed, never the page
-        logger.warning("figure cache unreachable; rendering uncached", exc_info=True)
-        return None
-    return current
+        return current
+
+    return _quietly("reading the generation", read)
 
 
 def new_generation() -> None:
-    """Retire every cached body now."""
-    try:
-        cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-    except Exception:  # entries then expire on their own
-        logger.warning("figure cache unreachable; cached bodies expire on their own")
+    """Retire every cached body now (if the cache is down, entries expire on their own)."""
+    _quietly("retiring bodies", lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None))
 
 
 def new_generation_on_commit() -> None:
@@ -73,21 +79,12 @@ def body_key(*, generation: str, portfolio_ids: list[int], path: str, today: dat
 
 
 def get(key: str | None) -> str | None:
-    if key is None:
-        return None
-    try:
-        return cache.get(key)
-    except Exception:
-        return None
+    return None if key is None else _quietly("reading a body", lambda: cache.get(key))
 
 
 def put(key: str | None, html: str) -> None:
-    if key is None:
-        return
-    try:
-        cache.set(key, html, timeout=FIGURE_CACHE_SECONDS)
-    except Exception:
-        logger.warning("figure cache unreachable; body not cached")
+    if key is not None:
+        _quietly("keeping a body", lambda: cache.set(key, html, timeout=FIGURE_CACHE_SECONDS))
 
 
 def _changed(sender, **kwargs) -> None:

@@ -11,32 +11,8 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from projects import metrics
-from projects.models import BudgetBaseline, BudgetBaselineMonth, CostLine, Project, StatusReport
-
-
-def method_earned_value(project: Project, *, bac: Decimal, at: date) -> Decimal | None:
-    """What the project's earned-value method gives at date `at` for budget `bac`, from the
-    data as it stands (the engine's definition, projects.metrics.earned_value_by_method)."""
-    report = (
-        StatusReport.objects.filter(
-            project=project, state="submitted", period_end__lte=at, superseded_by__isnull=True
-        )
-        .order_by("-period_end")
-        .first()
-    )
-    actual = CostLine.objects.filter(project=project, month__lte=at.replace(day=1)).aggregate(
-        total=Sum("actual")
-    )["total"] or Decimal("0")
-    return metrics.earned_value_by_method(
-        project.ev_method or project.portfolio.ev_method,
-        bac=bac,
-        percent_complete=report.percent_complete if report else None,
-        milestones=list(project.milestones.values_list("weight", "actual_date")),
-        at=at,
-        actual_cost=actual,
-        actual_finish=project.actual_finish,
-    )
+from projects.health import method_earned_value
+from projects.models import BudgetBaseline, BudgetBaselineMonth, CostLine, Project
 
 
 def _first_month(project: Project) -> date:

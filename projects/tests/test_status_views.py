@@ -513,8 +513,9 @@ def test_the_editor_runs_a_fixed_number_of_queries(
     HealthPolicy.current()  # the PMO's policy row exists in a running system
     client.force_login(pm)
     # session, user, roles, project, view check, change check, report; the rules: latest
-    # report, cost lines, slip, top risk, pending changes, health policy; last period's report
-    with django_assert_num_queries(14):
+    # report, cost lines, budget baselines, slip, top risk, pending changes, health policy;
+    # last period's report
+    with django_assert_num_queries(15):
         response = client.get(report_url(draft))
     assert response.context["editable"]
 

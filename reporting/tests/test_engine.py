@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from projects import metrics, services
-from projects.models import BudgetBaselineMonth, RollupState
+from projects.health import project_evm
+from projects.models import RollupState
 from projects.tests.factories import (
     CostLineFactory,
     MilestoneFactory,
@@ -27,48 +28,16 @@ AS_OF = date(2026, 6, 15)
 
 def expected(project) -> dict:
     """The rollup of one project by the Python definitions (the specification)."""
-    lines = list(project.cost_lines.all())
     report = (
         project.status_reports.filter(state="submitted", period_end__lte=AS_OF)
         .order_by("-period_end")
         .first()
     )
     pct = report.percent_complete if report else None
-    at = metrics.status_date(last_report_period_end=report and report.period_end, as_of=AS_OF)
     method = project.ev_method or project.portfolio.ev_method
-    ac = metrics.actual_cost([(c.month, c.actual) for c in lines], at=at)
-    held = metrics.hold_date(state=project.state, on_hold_since=project.on_hold_since, as_of=AS_OF)
-    baselines = [
-        metrics.BaselineFacts(b.effective_month, b.bac, b.ev_carried, b.ev_offset)
-        for b in project.budget_baselines.all()
-    ]
-    frozen = [
-        (m.month, m.planned) for m in BudgetBaselineMonth.objects.filter(baseline__project=project)
-    ]
-    plan = metrics.plan_in_force(
-        [(c.month, c.planned) for c in lines],
-        frozen,
-        frozen_before=max((b.effective_month for b in baselines), default=None),
-    )
-    evm = metrics.EVM(
-        bac=project.budget_at_completion,
-        pv=metrics.planned_value(plan, at=min(at, held) if held else at),
-        ev=metrics.earned_value_in_force(
-            lambda bac: metrics.earned_value_by_method(
-                method,
-                bac=bac,
-                percent_complete=pct,
-                milestones=[(m.weight, m.actual_date) for m in project.milestones.all()],
-                at=at,
-                actual_cost=ac,
-                actual_finish=project.actual_finish,
-            ),
-            bac=project.budget_at_completion,
-            baselines=baselines,
-            at=at,
-        ),
-        ac=ac,
-    )
+    # The one Python reading of a project's EVM (the status editor's rule suggestion uses it
+    # too): EV method, hold date and the budget baseline in force.
+    evm = project_evm(project=project, as_of=AS_OF)
     dates = [
         metrics.MilestoneDates(m.baseline_date, m.forecast_date, m.actual_date, m.is_key)
         for m in project.milestones.all()

@@ -19,6 +19,17 @@ from projects.services.common import DomainError, mark_rollup_stale, save_versio
 from projects.services.dates import check_calendar
 
 PLAN_FIELDS = ("forecast_finish", "budget_at_completion")
+MAX_BUDGET = Decimal("99999999999999.99")  # the column's 16 digits
+CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,19}$"
+DETAIL_FIELDS = ("name", "description", "category", "delivery_method", "manager", "sponsor")
+
+
+def _check_budget(value: Decimal) -> None:
+    if not Decimal("0") <= value <= MAX_BUDGET:
+        raise DomainError(
+            "The budget is an amount from 0 to 99,999,999,999,999.99.",
+            field="budget_at_completion",
+        )
 
 
 def project_replan(
@@ -49,8 +60,7 @@ def project_replan(
             )
         changes["forecast_finish"] = forecast_finish
     if budget_at_completion is not None:
-        if budget_at_completion < 0:
-            raise DomainError("The budget cannot be negative.", field="budget_at_completion")
+        _check_budget(budget_at_completion)
         changes["budget_at_completion"] = budget_at_completion
     if not changes:
         return project
@@ -73,24 +83,11 @@ def project_replan(
     return project
 
 
-MAX_BUDGET = Decimal("99999999999999.99")  # the column's 16 digits
-CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,19}$"
-DETAIL_FIELDS = ("name", "description", "category", "delivery_method", "manager", "sponsor")
-
-
 def _check_people(manager, sponsor) -> None:
     if manager is None or not has_role(manager, Role.PROJECT_MANAGER) or not manager.is_active:
         raise DomainError("The manager must be an active project manager.", field="manager")
     if sponsor is not None and not sponsor.is_active:
         raise DomainError("The sponsor must be an active user.", field="sponsor")
-
-
-def _check_budget(value: Decimal) -> None:
-    if not Decimal("0") <= value <= MAX_BUDGET:
-        raise DomainError(
-            "The budget is an amount from 0 to 99,999,999,999,999.99.",
-            field="budget_at_completion",
-        )
 
 
 def project_create(
@@ -128,8 +125,6 @@ def project_create(
     _check_budget(budget_at_completion)
     _check_people(manager, sponsor)
     with transaction.atomic(), acting_as(by, reason="Project created"):
-        if Project.objects.filter(code=code).exists():
-            raise DomainError(f"{code} is taken: choose another code.", field="code")
         try:
             with transaction.atomic():
                 project = Project.objects.create(
@@ -146,7 +141,10 @@ def project_create(
                     budget_at_completion=budget_at_completion,
                     ev_method=ev_method,
                 )
-        except IntegrityError:  # the same code created at the same instant
+        except IntegrityError:
+            # The code's unique constraint, whether taken before or at the same instant.
+            if not Project.objects.filter(code=code).exists():
+                raise
             raise DomainError(f"{code} is taken: choose another code.", field="code") from None
         mark_rollup_stale(project.pk)
     return project
@@ -177,8 +175,6 @@ def project_edit(
     plan_changes = (
         budget_at_completion is not None and budget_at_completion != project.budget_at_completion
     ) or (forecast_finish is not None and forecast_finish != project.forecast_finish)
-    if budget_at_completion is not None:
-        _check_budget(budget_at_completion)
     if plan_changes and not reason.strip():
         raise DomainError(
             "Say why the budget or the finish changes: it is kept in the history.",

@@ -17,6 +17,7 @@ from django.db import models
 
 from projects.choices import LifecycleState as S
 from projects.services.lifecycle import MOVES
+from projects.services.lifecycle import refusal as lifecycle_refusal
 
 
 class RebalanceAction(models.TextChoices):
@@ -67,18 +68,14 @@ def actions_for(state: str) -> list[str]:
 
 
 def refusal(state: str, action: str) -> str | None:
-    """Why `action` cannot be applied to a project in `state`; None when it can."""
+    """Why `action` cannot be applied to a project in `state`; None when it can. The
+    lifecycle service says why a move is refused; a rebalance adds what is its own: resuming
+    is from on hold only."""
     if action not in _ALLOWED_FROM:
         return f"“{action}” is not a rebalance action."
     if state in _ALLOWED_FROM[action]:
         return None
-    label = S(state).label.lower() if state in S.values else state
-    if state in (S.CLOSED, S.CANCELLED):
-        return f"The project is {label}: nothing can change its state any more."
-    if action == RebalanceAction.DEFER and state == S.PROPOSED:
-        return "A proposal has not started, so it cannot be put on hold: cancel it instead."
-    if action == RebalanceAction.DEFER:
-        return f"The project is already {label}."
-    if action == RebalanceAction.RESUME:
+    if action == RebalanceAction.RESUME and state not in (S.CLOSED, S.CANCELLED):
+        label = S(state).label.lower() if state in S.values else state
         return f"Only a project on hold can be resumed; this one is {label}."
-    return f"A project that is {label} cannot be {DONE[action]}."
+    return lifecycle_refusal(state, TARGET_STATE[action])

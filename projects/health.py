@@ -23,7 +23,7 @@ from projects.models import (
 )
 
 
-def _latest_report(project: Project, *, on_or_before: date) -> dict | None:
+def latest_report(project: Project, *, on_or_before: date = date.max) -> dict | None:
     """The project's latest current submitted report on or before a day (a correction counts
     in its current version): its percent complete and period end."""
     return (
@@ -64,7 +64,7 @@ def _by_method(
 def method_earned_value(project: Project, *, bac: Decimal, at: date) -> Decimal | None:
     """What the project's method gives at date `at` for budget `bac`, with no baseline
     adjustment: what a new budget baseline carries and offsets (projects.services.baseline)."""
-    report = _latest_report(project, on_or_before=at)
+    report = latest_report(project, on_or_before=at)
     actual = metrics.actual_cost(
         CostLine.objects.filter(project=project, month__lte=at.replace(day=1)).values_list(
             "month", "actual"
@@ -85,7 +85,7 @@ def project_evm(*, project: Project, as_of: date) -> metrics.EVM:
     end on or before `as_of`), by the definitions in metrics.py the rollup engine follows:
     the project's EV method, its hold date, and the budget baseline in force (PV on the plan
     in force, EV at the baseline's budget plus what was earned before it)."""
-    report = _latest_report(project, on_or_before=as_of)
+    report = latest_report(project, on_or_before=as_of)
     at = metrics.status_date(
         last_report_period_end=report["period_end"] if report else None, as_of=as_of
     )

@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from ppm.audit import acting_as
 from projects.choices import CostCategory, ExpenseType
-from projects.models import CostLine, Project, StatusReport
+from projects.health import latest_report
+from projects.models import CostLine, Project
 from projects.services.common import ConflictError, DomainError, mark_rollup_stale, save_versioned
 from projects.services.dates import check_cost_month
 
@@ -122,13 +123,8 @@ def plan_fixed_through(project: Project) -> date | None:
     """The last month whose plan is fixed: the month of the project's latest submitted status
     report (its current version). Planned value up to that report is progress measured and
     reported; changing those months' plan would re-rate it. None before the first report."""
-    period_end = (
-        StatusReport.objects.filter(project=project, state="submitted", superseded_by__isnull=True)
-        .order_by("-period_end")
-        .values_list("period_end", flat=True)
-        .first()
-    )
-    return period_end.replace(day=1) if period_end else None
+    report = latest_report(project)
+    return report["period_end"].replace(day=1) if report else None
 
 
 def fixed_plan(project: Project) -> tuple[date | None, dict[tuple[date, str, str], Decimal]]:

@@ -8,13 +8,15 @@ approvals" and the audit; property tests (governance/tests/test_decision_rule.py
 
 Definitions:
 
-- A panel has *seats*: the named approvers (groups already expanded to their members). A
+- A panel has *seats*: a named approver, or a group (any one of its members fills it). A
   rule needs `needed` approvals: any = 1, all = every seat, M of N = M.
-- A decision is made by a person, for a seat: their own, or (while a dated delegation from
-  the seat's holder to them is in force at the moment they decide) the holder's. A decision
-  by anyone else counts for nothing. Each seat counts once: its first approve or reject; a
-  later decision for the same seat changes nothing (two people deciding for one seat at the
-  same instant count once). A deferral leaves the seat undecided.
+- A decision is made by a person, as themselves or (while a dated delegation from a seat
+  holder to them is in force at the moment they decide) as that holder, and fills one seat
+  that identity holds. A decision by anyone else counts for nothing. Each seat counts once:
+  its first approve or reject; a later decision for the same seat changes nothing (two
+  people deciding for one seat at the same instant count once). Each identity fills one
+  seat: a director who is also in the PMO group is one judgment, not two. A deferral leaves
+  the seat undecided.
 - Veto holders (their own or delegated) reject the matter outright by rejecting.
 - Rejected: a veto, or so many rejections that the approvals needed can no longer be reached.
   Approved: the approvals needed, and no veto. Otherwise open.
@@ -22,7 +24,7 @@ Definitions:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -78,13 +80,12 @@ class Outcome:
     counted: tuple[tuple[int, int, str], ...]  # (seat, person, verdict), in decision order
 
 
-def _seat_for(
-    person: int, seats: Iterable[int], at: datetime, delegations: Iterable[Delegation]
+def _identities(
+    person: int, at: datetime, delegations: Iterable[Delegation], holders: Iterable[int]
 ) -> list[int]:
-    """The seats `person` may decide for at `at`: their own, and those delegated to them."""
-    own = [s for s in seats if s == person]
-    return own + [
-        s for s in seats if s != person and any(d.covers(s, person, at) for d in delegations)
+    """Whom `person` may decide as at `at`: themselves, then each holder who delegated to them."""
+    return [person] + [
+        h for h in holders if h != person and any(d.covers(h, person, at) for d in delegations)
     ]
 
 
@@ -95,27 +96,45 @@ def evaluate(
     decisions: Iterable[Decision],
     veto: Iterable[int] = (),
     delegations: Iterable[Delegation] = (),
+    members: Mapping[int, Iterable[int]] | None = None,
 ) -> Outcome:
+    """`members` maps a seat to the people who hold it (a group's members); a seat missing
+    from it is held by the person of the same id. Each person's judgment fills one seat: a
+    decision is made as the decider or as a holder who delegated to them, and each of those
+    fills at most one seat, whatever number of seats they hold."""
     seats = sorted(set(approvers))
     veto_seats = sorted(set(veto))
     delegations = list(delegations)
+    members = members or {}
+    held = {s: frozenset(members.get(s, (s,))) for s in (*seats, *veto_seats)}
+    holders = sorted(set().union(*held.values())) if held else []
     needed = rule.needed(len(seats))
     verdicts: dict[int, str] = {}  # approver seat → first approve/reject
+    used: set[int] = set()  # identities whose judgment already fills a seat
     counted: list[tuple[int, int, str]] = []
     vetoed_by = None
     for decision in sorted(decisions, key=lambda d: (d.at, d.person, d.verdict)):
         if decision.verdict == DEFER:
             continue
+        identities = _identities(decision.person, decision.at, delegations, holders)
         if decision.verdict == REJECT and vetoed_by is None:
-            for seat in _seat_for(decision.person, veto_seats, decision.at, delegations):
-                vetoed_by = seat
-                counted.append((seat, decision.person, "veto"))
+            vetoer = next((s for s in veto_seats if any(i in held[s] for i in identities)), None)
+            if vetoer is not None:
+                vetoed_by = vetoer
+                counted.append((vetoer, decision.person, "veto"))
+        filled = False
+        for identity in identities:
+            if identity in used:
+                continue
+            for seat in seats:
+                if seat not in verdicts and identity in held[seat]:
+                    verdicts[seat] = decision.verdict
+                    used.add(identity)
+                    counted.append((seat, decision.person, decision.verdict))
+                    filled = True
+                    break  # one decision fills one seat
+            if filled:
                 break
-        for seat in _seat_for(decision.person, seats, decision.at, delegations):
-            if seat not in verdicts:
-                verdicts[seat] = decision.verdict
-                counted.append((seat, decision.person, decision.verdict))
-                break  # one decision fills one seat
     approvals = sum(1 for v in verdicts.values() if v == APPROVE)
     rejections = sum(1 for v in verdicts.values() if v == REJECT)
     undecided = len(seats) - len(verdicts)

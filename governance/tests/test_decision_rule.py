@@ -178,3 +178,76 @@ def test_two_rejections_of_three_make_two_of_three_unreachable():
 def test_an_impossible_rule_is_refused(rule, seats):
     with pytest.raises(ValueError):
         evaluate(rule=rule, approvers=range(1, seats + 1), decisions=[])
+
+
+# --- Group seats: any one member fills a group's seat; one person's judgment fills one seat --
+
+
+@given(data=st.data(), approvers=panels, made=decisions, veto=st.sets(people, max_size=2))
+def test_seats_held_by_one_person_each_are_the_named_approvers(data, approvers, made, veto):
+    rule = data.draw(rules(len(approvers)))
+    # Seats 101, 102… each held by one approver behave exactly as the approvers themselves.
+    seat_of = {p: 100 + p for p in approvers | veto}
+    grouped = evaluate(
+        rule=rule,
+        approvers=[seat_of[p] for p in approvers],
+        veto=[seat_of[p] for p in veto],
+        members={seat_of[p]: {p} for p in approvers | veto},
+        decisions=made,
+    )
+    plain = evaluate(rule=rule, approvers=approvers, decisions=made, veto=veto)
+    assert (grouped.state, grouped.approvals, grouped.rejections) == (
+        plain.state,
+        plain.approvals,
+        plain.rejections,
+    )
+
+
+@given(members=st.sets(people, min_size=1, max_size=6), made=decisions)
+def test_a_group_seat_counts_once_however_many_members_decide(members, made):
+    outcome = evaluate(rule=Rule(ANY), approvers=[100], members={100: members}, decisions=made)
+    assert outcome.approvals + outcome.rejections <= 1
+    first = next(
+        (
+            d.verdict
+            for d in sorted(made, key=lambda d: (d.at, d.person, d.verdict))
+            if d.person in members and d.verdict != DEFER
+        ),
+        None,
+    )
+    assert outcome.state == {None: OPEN, APPROVE: APPROVED, REJECT: REJECTED}[first]
+
+
+@given(seats=st.integers(2, 5), times=st.integers(1, 4))
+def test_one_person_in_every_group_fills_one_seat_however_often_they_decide(seats, times):
+    groups = {100 + i: {1, 10 + i} for i in range(seats)}
+    made = [Decision(1, APPROVE, T0 + timedelta(minutes=i)) for i in range(times)]
+    outcome = evaluate(rule=Rule(ALL), approvers=groups, members=groups, decisions=made)
+    assert (outcome.state, outcome.approvals) == (OPEN, 1)
+
+
+def test_a_delegate_fills_a_group_seat_for_a_member_who_is_away():
+    away = Delegation(holder=2, delegate=9, starts=T0, ends=T0 + timedelta(days=3))
+    outcome = evaluate(
+        rule=Rule(ALL),
+        approvers=[100, 200],
+        members={100: {1}, 200: {2, 3}},
+        decisions=[
+            Decision(1, APPROVE, T0 + timedelta(hours=1)),
+            Decision(9, APPROVE, T0 + timedelta(hours=2)),
+        ],
+        delegations=[away],
+    )
+    assert (outcome.state, outcome.approvals) == (APPROVED, 2)
+    assert outcome.counted[-1] == (200, 9, APPROVE)
+
+
+def test_a_member_of_the_veto_group_rejects_outright():
+    outcome = evaluate(
+        rule=Rule(ANY),
+        approvers=[100],
+        veto=[900],
+        members={100: {1}, 900: {7, 8}},
+        decisions=[Decision(8, REJECT, T0), Decision(1, APPROVE, T0 + timedelta(minutes=1))],
+    )
+    assert (outcome.state, outcome.vetoed_by) == (REJECTED, 900)

@@ -55,6 +55,12 @@ class Project(models.Model):
     current_gate = models.CharField(
         max_length=100, blank=True, help_text="Name of the last stage gate passed."
     )
+    phase = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The phase the last gate passed opened (Plan, Build…); written by the "
+        "lifecycle service only.",
+    )
     objectives = models.ManyToManyField(StrategicObjective, blank=True, related_name="projects")
     baseline_start = models.DateField()
     baseline_finish = models.DateField()

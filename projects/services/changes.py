@@ -21,6 +21,7 @@ from projects.models import ChangeRequest, Milestone, Project
 from projects.services.common import DomainError, mark_rollup_stale, save_versioned
 from projects.services.milestones import milestone_rebaseline, milestone_reforecast
 from projects.services.project import project_replan
+from projects.signals import change_request_submitted
 
 
 def change_request_raise(
@@ -59,6 +60,8 @@ def change_request_raise(
     with transaction.atomic(), acting_as(by):
         request.save()
         mark_rollup_stale(project.pk)
+        if submit:
+            change_request_submitted.send(sender=ChangeRequest, change_request=request)
     return request
 
 
@@ -126,18 +129,22 @@ def change_request_decide(
     comment: str,
     move_milestones: Iterable[int] = (),
     rebaseline: bool = False,
+    approved_by_review: bool = False,
 ) -> ChangeRequest:
     """Approve or reject a submitted change; approval applies its schedule and cost impact,
     and moves the forecast of each open milestone in `move_milestones` by the schedule
     impact (a reforecast with the change as its reason, kept in the milestone's history), so
     the lists, the dashboard and the overview show the same slip afterwards.
 
+    Governance's change review calls this with `approved_by_review` once its panel has
+    decided: the panel's rule, not the deciding person's role, is the authority then.
+
     With `rebaseline`, the approved days move the baselines too (those milestones' and the
     project's finish): the change is part of the plan, so the slip each had stays what it
     was rather than growing by the approved delay."""
     if request.state != ChangeRequestState.SUBMITTED:
         raise DomainError("Only a submitted change request can be decided.")
-    if not _may_decide(by, request):
+    if not approved_by_review and not _may_decide(by, request):
         raise DomainError("Only the portfolio's director or the PMO decides change requests.")
     if not approve and not comment.strip():
         raise DomainError("Say why the change is rejected.", field="decision_comment")

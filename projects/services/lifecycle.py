@@ -95,6 +95,7 @@ def project_transition(
     expected_version: int,
     today: date | None = None,
     audit_reason: str | None = None,
+    extra_fields: tuple[str, ...] | list[str] = (),
 ) -> Project:
     """Move `project` to state `to`. Raises DomainError (a move the lifecycle forbids, or a
     missing reason, with `field`) or ConflictError (the project changed since
@@ -110,7 +111,7 @@ def project_transition(
     if len(reason) > MAX_REASON:
         raise DomainError(f"Keep the reason under {MAX_REASON} characters.", field="reason")
     today = today or timezone.localdate()
-    fields = ["state", "on_hold_since"]
+    fields = ["state", "on_hold_since", *extra_fields]
     project.state = to
     # The hold date freezes planned value and releases the rest of the plan (reporting).
     project.on_hold_since = today if to == S.ON_HOLD else None
@@ -119,6 +120,48 @@ def project_transition(
         fields.append("actual_finish")
     text = audit_reason or f"Project {move.done}" + (f": {reason}" if reason else "")
     with transaction.atomic(), acting_as(by, reason=text):
+        save_versioned(project, expected_version=expected_version, fields=fields)
+        mark_rollup_stale(project.pk)
+    return project
+
+
+def project_pass_gate(
+    *,
+    project: Project,
+    gate: str,
+    phase: str,
+    to: str | None,
+    by,
+    expected_version: int,
+    reason: str,
+    today: date | None = None,
+) -> Project:
+    """Record that `project` passed the stage gate named `gate`: it enters `phase` and, when
+    the gate says so, moves to state `to` by the same rules as any other move (governance's
+    gate decisions call this; the project's phase and gate are written nowhere else).
+
+    The reason is the decision's own (who approved which gate under which workflow version);
+    it is audited with the change. Raises DomainError or ConflictError as
+    `project_transition` does, before anything is written."""
+    if to is not None and to != project.state:
+        why = refusal(project.state, to)
+        if why:
+            raise DomainError(f"Passing {gate} would move the project: {why}", field="state")
+    fields = ["current_gate", "phase"]
+    project.current_gate, project.phase = gate[:100], phase[:100]
+    with transaction.atomic(), acting_as(by, reason=reason):
+        if to is not None and to != project.state:
+            # The state move writes the gate and phase with it, in one versioned save.
+            return project_transition(
+                project=project,
+                to=to,
+                by=by,
+                reason=reason,
+                expected_version=expected_version,
+                today=today,
+                audit_reason=reason,
+                extra_fields=fields,
+            )
         save_versioned(project, expected_version=expected_version, fields=fields)
         mark_rollup_stale(project.pk)
     return project

@@ -105,11 +105,14 @@ def project_create(
     delivery_method: str = "waterfall",
     sponsor=None,
     ev_method: str = "",
+    approved_by_review: bool = False,
 ) -> Project:
-    """A new project, proposed, in `portfolio`: the PMO's or its director's. Everything is
-    checked first; a code already taken is refused next to its field."""
+    """A new project, proposed, in `portfolio`: the PMO's or its director's, or an intake
+    request's whose review approved it (`approved_by_review`: the review's panel is the
+    authority, whoever cast the deciding vote). Everything is checked first; a code already
+    taken is refused next to its field."""
     # The PMO and the portfolio's director (ppm.access: they change the portfolio).
-    if not can_change(by, portfolio):
+    if not approved_by_review and not can_change(by, portfolio):
         raise DomainError("Only the PMO or the portfolio's director creates its projects.")
     code = code.strip().upper()
     if not re.match(CODE_PATTERN, code):

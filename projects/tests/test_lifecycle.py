@@ -97,8 +97,8 @@ def test_the_moves_offered_follow_the_lifecycle():
 
 # Writing the state anywhere else: `project.state = …` or an UPDATE of Project rows' state.
 WRITES = (
-    re.compile(r"\bproject\.state\s*=(?!=)"),
-    re.compile(r"Project\.objects[^\n]*\.update\([^)]*\bstate\s*="),
+    re.compile(r"\bproject\.(state|phase|current_gate)\s*=(?!=)"),
+    re.compile(r"Project\.objects[^\n]*\.update\([^)]*\b(state|phase|current_gate)\s*="),
 )
 
 

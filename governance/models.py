@@ -1,1 +1,0 @@
-"""Gate workflows and reviews arrive with the governance issue."""

@@ -101,6 +101,9 @@ ROWS: tuple[Row, ...] = (
         _same_as("dashboard_cold_queries_small"),
     ),
     Row("(e) worker peak memory (all processes)", "worker_peak_mb", "MB", "< 500 MB", _lt(500)),
+    Row("(f) My approvals p50, 500 open reviews", "approvals_p50_ms", "ms"),
+    Row("(f) My approvals p95, 500 open reviews", "approvals_p95_ms", "ms", "≤ 100 ms", _le(100)),
+    Row("(f) My approvals SQL queries", "approvals_queries", ""),
 )
 
 # --size xlarge: 50,000 projects, against the large size's query counts.

@@ -135,6 +135,15 @@ PHASE_KEYS: dict[str, tuple[str, ...]] = {
         "dashboard_cold_queries_small",
     ),
 }
+PHASE_KEYS["approvals"] = (
+    "approvals_p50_ms",
+    "approvals_p95_ms",
+    "approvals_mean_ms",
+    "approvals_queries",
+    "approvals_rows_shown",
+    "approvals_prepare_s",
+    "approvals_open_reviews",
+)
 # The moonshot size (--size xlarge) measures (a) and (d) only, under keys of its own.
 XLARGE_ROLLUP_KEYS = ("rollup_full_s", "rollup_sql_floor_s", "rollup_ratio")
 PHASE_KEYS["rollup_xlarge"] = (
@@ -716,6 +725,13 @@ def main(argv: list[str] | None = None) -> int:
         return {"dashboard_page": figures["page"], **_suffixed(figures, "large")}
 
     phases.run("dashboard_large", "(d) dashboard at the large size", large_dashboard)
+    from bench.approvals import measure_approvals
+
+    phases.run(
+        "approvals",
+        "(f) My approvals: a reviewer with 500 open reviews",
+        lambda: measure_approvals(requests=args.dashboard_requests),
+    )
     if args.no_small:
         results.update(dict.fromkeys(PHASE_KEYS["dashboard_small"]))
     else:

@@ -321,6 +321,57 @@ CATALOGUE: tuple[Kpi, ...] = (
     ),
 )
 
+# Gate metrics (governance): made from the gate and intake reviews, not from the project
+# rollups; reporting/gate_metrics.py defines each over the list of reviews it counts.
+
+
+@dataclass(frozen=True)
+class GateKpi:
+    """A catalogue entry made from reviews (reporting/gate_metrics.py), per gate and month."""
+
+    key: str
+    label: str
+    unit: Unit
+    formula: str
+    direction: Direction
+    note: str = ""
+
+
+GATE_KPIS: tuple[GateKpi, ...] = (
+    GateKpi(
+        key="gate_cycle_days",
+        label="Gate cycle time",
+        unit=Unit.DAYS,
+        formula=(
+            "Mean of (decided − requested), in days to one decimal, over the gate and intake "
+            "reviews decided (approved or rejected) in the period, each review counted once."
+        ),
+        direction=Direction.LOWER_IS_BETTER,
+        note="Not defined while no review was decided in the period.",
+    ),
+    GateKpi(
+        key="gate_first_pass",
+        label="First-time pass rate",
+        unit=Unit.PERCENT,
+        formula=(
+            "First reviews of a gate for a project or request (attempt 1) decided in the "
+            "period and approved ÷ first reviews decided in the period."
+        ),
+        direction=Direction.HIGHER_IS_BETTER,
+        note="Not defined while no first review was decided in the period.",
+    ),
+    GateKpi(
+        key="reviews_overdue",
+        label="Overdue reviews",
+        unit=Unit.COUNT,
+        formula=(
+            "Reviews open at the end of the period (now, for the month in progress) whose "
+            "SLA due time had passed by then, counted."
+        ),
+        direction=Direction.LOWER_IS_BETTER,
+    ),
+)
+
 BY_KEY: dict[str, Kpi] = {kpi.key: kpi for kpi in CATALOGUE}
 
 
@@ -406,4 +457,23 @@ def catalogue_markdown() -> str:
     for kpi in CATALOGUE:
         measure = ", ".join(f"`{m}`" for m in kpi.measure) or "— (a count of rows)"
         lines.append(f"| `{kpi.key}` | `?{kpi.drill}&kpi={kpi.key}` | {measure} |")
+    lines += [
+        "",
+        "## Gate metrics",
+        "",
+        "Made from the gate and intake reviews of the portfolios (change-request reviews have",
+        "no gate), per gate and month by month over the last twelve months, in the",
+        "organisation's time zone (*Gate metrics*, `/portfolios/gates/`). Each figure opens the",
+        "list of reviews it counts, and that list's figure is the same function over the same",
+        "rows (`reporting/gate_metrics.py`).",
+        "",
+        "| Key | Figure | Unit | Formula | Direction |",
+        "|---|---|---|---|---|",
+    ]
+    for gate_kpi in GATE_KPIS:
+        formula = gate_kpi.formula + (f" {gate_kpi.note}" if gate_kpi.note else "")
+        lines.append(
+            f"| `{gate_kpi.key}` | {gate_kpi.label} | {gate_kpi.unit} | {formula} | "
+            f"{gate_kpi.direction} |"
+        )
     return "\n".join(lines) + "\n"

@@ -3,7 +3,7 @@ they had when they lived in `portfolio`, the exports their /exports/ paths."""
 
 from django.urls import path
 
-from reporting.views import exports, portfolios
+from reporting.views import exports, gates, portfolios
 
 app_name = "reporting"
 urlpatterns = [
@@ -22,4 +22,5 @@ urlpatterns = [
         exports.portfolio_projects_export,
         name="portfolio-projects-export",
     ),
+    *gates.urlpatterns,
 ]

@@ -8,7 +8,9 @@ from governance.models import Workflow
 from governance.services.workflows import GateInput, draft_for, gate_save, version_publish
 
 
-def published_workflow(by, gates: list[dict], *, name: str = "Standard", default: bool = True):
+def published_workflow(
+    by, gates: list[dict], *, name: str = "Gates under test", default: bool = True
+):
     """A workflow whose first version is published with `gates` (GateInput fields; approver
     groups may be given by name). Returns the published version."""
     workflow = Workflow.objects.filter(name=name).first()

@@ -19,5 +19,5 @@ class PpmConfig(AppConfig):
         admin.site.login_form = AdminLoginForm
         # The data migration creates the groups once; a flush (transactional tests) empties
         # the table, and post_migrate after it puts them back.
-        # ppm has no models module, so Django sends it no post_migrate: listen for auth's.
+        # Groups are auth's table: listen for auth's post_migrate.
         post_migrate.connect(ensure_role_groups, sender=apps.get_app_config("auth"))

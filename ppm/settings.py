@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "rest_framework",
     "django_htmx",
     "pgtrigger",
@@ -173,6 +174,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "projects.snapshot_rollups",
         "schedule": crontab(minute=35, hour=0, day_of_week="mon"),
     },
+    # Reviews past their SLA: approvers and requester told once (governance/tasks.py).
+    "reviews-overdue": {"task": "governance.flag_overdue_reviews", "schedule": 15 * 60.0},
 }
 
 # --- Auth.
@@ -189,8 +192,6 @@ LOGOUT_REDIRECT_URL = "login"
 # address before both sign-in forms refuse further attempts for LOGIN_LOCKOUT_MINUTES. The
 # address limit is higher: many people may share one office address.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-# Days a submitted change request may wait for its decision before My approvals flags it.
-CHANGE_REQUEST_DECISION_DAYS = env_int("CHANGE_REQUEST_DECISION_DAYS", 10)
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
 if min(LOGIN_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT, LOGIN_LOCKOUT_MINUTES) < 1:
@@ -202,6 +203,11 @@ if min(LOGIN_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT, LOGIN_LOCKOUT_MINUTES) 
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
 if NUM_PROXIES < 0:
     raise ImproperlyConfigured("NUM_PROXIES must be 0 or more.")
+# Evidence attached to a gate checklist: the largest file accepted (bytes). Files are stored
+# through Django's storage API (STORAGES["default"]): local MEDIA_ROOT by default.
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+# Days a submitted change request may wait for its decision before My approvals flags it.
+CHANGE_REQUEST_DECISION_DAYS = env_int("CHANGE_REQUEST_DECISION_DAYS", 10)
 
 # --- Time: stored in UTC, shown in the organisation's zone.
 LANGUAGE_CODE = "en-gb"
@@ -269,6 +275,31 @@ if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
     }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "conductor@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Notifications (ppm/notifications.py): an inbox, and mail sent by the worker. A worker has
+# no request to read the site's address from, so links in mail need SITE_URL; empty, a mail
+# names the page by its path.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if SITE_URL and not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with http:// or https://.")
+# The hour, on the organisation's clock, the daily digest goes out.
+NOTIFICATION_DIGEST_HOUR = env_int("NOTIFICATION_DIGEST_HOUR", 7)
+if not 0 <= NOTIFICATION_DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured("NOTIFICATION_DIGEST_HOUR must be an hour, 0 to 23.")
+CELERY_BEAT_SCHEDULE |= {
+    # The sweep: mail written while the broker or the worker was down goes when it is back
+    # (claimed, so once), and rows a killed worker left half-sent go after 15 minutes.
+    "notifications-sweep": {"task": "ppm.send_notifications", "schedule": 60.0},
+    "notifications-digest": {
+        "task": "ppm.send_digests",
+        "schedule": crontab(minute=0, hour=NOTIFICATION_DIGEST_HOUR),
+    },
+    # Status reports due within two days or overdue: before the working day starts.
+    "status-reports-due": {
+        "task": "projects.status_reports_due",
+        "schedule": crontab(minute=30, hour=6),
+    },
+}
 
 # --- Security: strict unless DEBUG; HTTPS settings can be relaxed behind a TLS-terminating proxy.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

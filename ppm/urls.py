@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from ppm import views
+from ppm import inbox, views
 from ppm.accounts import urls as account_urls
 
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz/ready", views.healthz_ready, name="healthz-ready"),
     path("healthz/worker", views.healthz_worker, name="healthz-worker"),
     path("accounts/", include(account_urls)),
+    path("inbox/", include(inbox.urlpatterns)),
     path("", include("reporting.urls")),
     path("projects/", include("projects.urls")),
     path("governance/", include("governance.urls")),

@@ -1,4 +1,5 @@
-"""Handing work to the figures engine by task name (DESIGN.md §2, §5).
+"""Handing work to the figures engine by task name (DESIGN.md §2, §5), and the project
+domain's own periodic task (status reports due, at the end).
 
 `projects` marks its rows stale (`projects.services.common.mark_rollup_stale`) and asks for a
 recompute here; the engine and its tasks live in `reporting` (reporting/tasks.py), a higher
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from celery import shared_task
 from django.core.cache import cache
 
 from ppm.celery import app
@@ -49,3 +51,18 @@ def run_now(name: str, **kwargs: Any) -> Any:
     reporting app fills when Django starts (ReportingConfig.ready).
     """
     return app.tasks[name](**kwargs)
+
+
+# --- The project domain's periodic tasks ------------------------------------------------------
+
+STATUS_REPORTS_DUE = "projects.status_reports_due"
+
+
+@shared_task(name=STATUS_REPORTS_DUE, ignore_result=True)
+def status_reports_due() -> int:
+    """Daily (beat, ppm/settings.py): tell managers of status reports due within two days or
+    overdue, once per period. How many notices were written."""
+    # Imported here: the services import this module (request_recompute).
+    from projects.services.reminders import status_reports_due_notify
+
+    return status_reports_due_notify()

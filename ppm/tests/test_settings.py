@@ -85,6 +85,8 @@ def test_a_complete_environment_loads_and_parses_the_database_url():
         ({"CSRF_TRUSTED_ORIGINS": "ppm.example.org"}, "must start with http:// or https://"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD' is not a logging level"),
         ({"COST_IMPORT_MAX_ROWS": "0"}, "COST_IMPORT_MAX_ROWS must be at least 1."),
+        ({"SITE_URL": "ppm.example.org"}, "SITE_URL='ppm.example.org' must start with http://"),
+        ({"NOTIFICATION_DIGEST_HOUR": "24"}, "NOTIFICATION_DIGEST_HOUR must be an hour, 0 to 23."),
     ],
 )
 def test_a_missing_or_malformed_variable_stops_start_up_naming_it(overrides, message):

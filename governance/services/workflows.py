@@ -15,14 +15,15 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
-from governance.choices import RuleKind, VersionState
+from governance.choices import ReviewState, RuleKind, VersionState
 from governance.models import (
     Gate,
     GateCriterion,
     ProjectWorkflow,
+    Review,
     Workflow,
     WorkflowRule,
     WorkflowVersion,
@@ -51,6 +52,9 @@ def workflow_create(*, by, name: str, description: str = "") -> Workflow:
 
 
 def workflow_make_default(*, workflow: Workflow, by) -> None:
+    if not workflow.versions.filter(state=VersionState.PUBLISHED).exists():
+        # The default answers when no rule matches: without a published version it could not.
+        raise DomainError(f"Publish a version of “{workflow.name}” before making it the default.")
     with transaction.atomic(), acting_as(by, reason=f"Default workflow: {workflow.name}"):
         Workflow.objects.filter(is_default=True).exclude(pk=workflow.pk).update(is_default=False)
         Workflow.objects.filter(pk=workflow.pk).update(is_default=True)
@@ -89,6 +93,12 @@ def draft_for(*, workflow: Workflow, by) -> WorkflowVersion:
         if latest:
             _copy_gates(latest, draft)
     return draft
+
+
+def _touch(version: WorkflowVersion) -> None:
+    """A change to a draft's gates is a change to the draft: its row version moves, so a
+    publish based on what someone saw before it is refused (ConflictError), not made blind."""
+    WorkflowVersion.objects.filter(pk=version.pk).update(version=F("version") + 1)
 
 
 def _require_draft(version: WorkflowVersion) -> None:
@@ -162,7 +172,17 @@ def gate_save(*, version: WorkflowVersion, by, data: GateInput, gate: Gate | Non
         gate.rule_m = data.rule_m if data.rule == RuleKind.M_OF_N else 1
         gate.sla_days, gate.portfolio_director = data.sla_days, data.portfolio_director
         gate.veto_group = data.veto_group
-        gate.save()
+        try:
+            with transaction.atomic():
+                gate.save()
+        except IntegrityError:
+            # Two PMO members adding a gate of one name (or at one place) at the same instant:
+            # the unique constraints decide, and the second is told, not shown a 500.
+            raise DomainError(
+                f"Someone else saved a gate named “{name}” (or at this place) just now: "
+                "reload the draft.",
+                field="name",
+            ) from None
         gate.approver_groups.set(data.approver_groups)
         gate.approver_users.set(data.approver_users)
         gate.criteria.all().delete()
@@ -170,6 +190,7 @@ def gate_save(*, version: WorkflowVersion, by, data: GateInput, gate: Gate | Non
             GateCriterion(gate=gate, order=i, text=t, evidence_required=e)
             for i, (t, e) in enumerate(criteria, start=1)
         )
+        _touch(version)
     return gate
 
 
@@ -179,6 +200,7 @@ def gate_delete(*, gate: Gate, by) -> None:
         version = gate.workflow_version
         gate.delete()
         _renumber(version, list(version.gates.order_by("order")))
+        _touch(version)
 
 
 def gate_move(*, gate: Gate, by, up: bool) -> None:
@@ -191,6 +213,7 @@ def gate_move(*, gate: Gate, by, up: bool) -> None:
     gates[i], gates[j] = gates[j], gates[i]
     with transaction.atomic(), acting_as(by, reason=f"Gate moved: {gate.name}"):
         _renumber(gate.workflow_version, gates)
+        _touch(gate.workflow_version)
 
 
 def _renumber(version: WorkflowVersion, gates: list[Gate]) -> None:
@@ -341,23 +364,29 @@ def _gates(version: WorkflowVersion) -> list[Gate]:
     )
 
 
-def _map_gate(gate: Gate | None, target: list[Gate]) -> Gate | None:
+def _map_gate(gate: Gate | None, source: list[Gate], target: list[Gate]) -> Gate | None:
     """Where a project whose next gate is `gate` stands in the target version: the gate of the
-    same name, else the one at the same position, else past the end (None)."""
+    same name; else the gate that follows, in the target, the last earlier gate the target
+    kept by name (else the target's first gate); past the end, None. So a removed gate leads
+    to the next gate kept and a renamed one to the gate in its place, and a project is never
+    sent past a gate it cannot be shown to have passed (matching by order number did that
+    once an earlier gate was removed). Gates are matched by name only: a renamed gate that a
+    project had passed may have to be passed again; the preview shows it."""
     if gate is None:
         return None
     by_name = {g.name.lower(): g for g in target}
     if gate.name.lower() in by_name:
         return by_name[gate.name.lower()]
-    return next((g for g in target if g.order >= gate.order), None)
+    kept = [g for g in source if g.order < gate.order and g.name.lower() in by_name]
+    if not kept:
+        return target[0] if target else None
+    anchor = by_name[kept[-1].name.lower()]
+    return next((g for g in target if g.order > anchor.order), None)
 
 
-def migration_preview(*, source: WorkflowVersion, target: WorkflowVersion) -> MigrationPreview:
-    if source.workflow_id != target.workflow_id or source.pk == target.pk:
-        raise DomainError("Projects move between two versions of the same workflow.")
-    if target.state != VersionState.PUBLISHED:
-        raise DomainError("Projects move to the published version only.")
-    before, after = _gates(source), _gates(target)
+def gate_changes(before: list[Gate], after: list[Gate]) -> list[GateChange]:
+    """Gate by gate (matched by name), what `after` adds, changes or removes from `before`;
+    both lists as `_gates` reads them."""
     old = {g.name.lower(): g for g in before}
     new = {g.name.lower(): g for g in after}
     changes = []
@@ -369,12 +398,22 @@ def migration_preview(*, source: WorkflowVersion, target: WorkflowVersion) -> Mi
         diff = tuple(f"{k}: {a[k]} → {b[k]}" for k in a if a[k] != b[k])
         changes.append(GateChange(g.name, "changed" if diff else "same", diff))
     changes += [GateChange(g.name, "removed") for g in before if g.name.lower() not in new]
+    return changes
+
+
+def migration_preview(*, source: WorkflowVersion, target: WorkflowVersion) -> MigrationPreview:
+    if source.workflow_id != target.workflow_id or source.pk == target.pk:
+        raise DomainError("Projects move between two versions of the same workflow.")
+    if target.state != VersionState.PUBLISHED:
+        raise DomainError("Projects move to the published version only.")
+    before, after = _gates(source), _gates(target)
+    changes = gate_changes(before, after)
     moves = []
     open_reviews = set(
         source.projects.filter(project__reviews__state="open").values_list("pk", flat=True)
     )
     for pw in source.projects.select_related("project", "next_gate").order_by("project__code"):
-        mapped = _map_gate(pw.next_gate, after)
+        mapped = _map_gate(pw.next_gate, before, after)
         moves.append(
             ProjectMove(
                 pw,
@@ -395,16 +434,25 @@ def projects_migrate(
     showed. Projects with a review under way are left where they are. Returns how many moved."""
     preview = migration_preview(source=source, target=target)
     chosen = set(project_ids)
-    after = _gates(target)
+    before, after = _gates(source), _gates(target)
     moved = 0
     with transaction.atomic(), acting_as(by, reason=f"Migrated from {source} to {target}"):
+        # Lock the rows first: review_request locks the same row, so a review requested since
+        # the preview is seen here (and stays under its version) rather than moved under it.
+        ids = [m.project_workflow.pk for m in preview.projects if not m.blocked]
+        list(ProjectWorkflow.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
+        busy = set(
+            Review.objects.filter(
+                project__workflow__pk__in=ids, state=ReviewState.OPEN
+            ).values_list("project_id", flat=True)
+        )
         for move in preview.projects:
             pw = move.project_workflow
-            if pw.project_id not in chosen or move.blocked:
+            if pw.project_id not in chosen or move.blocked or pw.project_id in busy:
                 continue
             updated = ProjectWorkflow.objects.filter(pk=pw.pk, version=pw.version).update(
                 workflow_version=target,
-                next_gate=_map_gate(pw.next_gate, after),
+                next_gate=_map_gate(pw.next_gate, before, after),
                 version=pw.version + 1,
             )
             if updated != 1:

@@ -29,6 +29,7 @@ def published_workflow(
             for g in spec.get("approver_groups", ())
         ]
         gate_save(version=draft, by=by, data=GateInput(**spec))
+    draft.refresh_from_db()
     version_publish(version=draft, by=by, expected_version=draft.version)
     draft.refresh_from_db()
     return draft

@@ -267,6 +267,7 @@ def test_editing_a_published_workflow_makes_a_new_version_and_projects_keep_thei
     workflows.gate_delete(gate=draft.gates.get(name="Business case"), by=pmo)
     with pytest.raises(DomainError, match="superseded|published"):
         workflows.gate_delete(gate=three_gates.gates.get(name="Plan"), by=pmo)
+    draft.refresh_from_db()
     workflows.version_publish(version=draft, by=pmo, expected_version=draft.version)
     three_gates.refresh_from_db()
     assert three_gates.state == "superseded"

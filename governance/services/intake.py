@@ -64,8 +64,12 @@ def _check(data: IntakeInput) -> None:
     check_calendar(data.desired_start, field="desired_start")
     if not 1 <= data.duration_months <= 120:
         raise DomainError("The duration is 1 to 120 months.", field="duration_months")
-    if any(o.portfolio_id != data.portfolio.pk for o in data.objectives):
-        raise DomainError("Choose objectives of the request's portfolio.", field="objectives")
+    # An objective without a portfolio is the organisation's: every request may serve it.
+    if any(o.portfolio_id not in (None, data.portfolio.pk) for o in data.objectives):
+        raise DomainError(
+            "Choose objectives of the request's portfolio or the organisation's.",
+            field="objectives",
+        )
     manager = data.proposed_manager
     if manager is not None and not (manager.is_active and has_role(manager, Role.PROJECT_MANAGER)):
         raise DomainError(
@@ -115,7 +119,11 @@ def intake_save(
 
 
 def intake_first_gate(intake: IntakeRequest) -> Gate:
-    version = intake.workflow_version or workflow_for(
+    """The gate the request is (or will be) reviewed at: a draft or a returned request is
+    submitted under the workflow in force now (as intake_submit does), so its checklist is that
+    workflow's; a request under review or decided keeps the version it was submitted under."""
+    editable = intake.state in (IntakeState.DRAFT, IntakeState.RETURNED)
+    version = (not editable and intake.workflow_version) or workflow_for(
         portfolio_id=intake.portfolio_id, category=intake.category, budget=intake.cost_estimate
     )
     gate = version.gates.order_by("order").first()
@@ -182,8 +190,8 @@ def intake_create_project(*, intake: IntakeRequest, gate: Gate, by, reason: str)
     manager = intake.proposed_manager
     if manager is None:
         raise DomainError(
-            "Name the project manager on the request before it is approved: the PMO or the "
-            "requester edits it.",
+            "The request names no project manager, so it cannot be approved: reject it with a "
+            "comment asking the requester to name one (they edit it and submit it again).",
             field="proposed_manager",
         )
     start = intake.desired_start

@@ -110,9 +110,9 @@ def statements(r: R, b: LargeBuilder) -> Iterator[str]:
     yield "ANALYZE seed_p"
     yield f"""
     INSERT INTO projects_project (id, code, name, description, portfolio_id, program_id,
-        manager_id, sponsor_id, category, delivery_method, state, current_gate, baseline_start,
-        baseline_finish, forecast_finish, actual_finish, budget_at_completion, version,
-        created_at, updated_at)
+        manager_id, sponsor_id, category, delivery_method, state, current_gate, phase,
+        baseline_start, baseline_finish, forecast_finish, actual_finish, budget_at_completion,
+        version, created_at, updated_at)
     SELECT id, code, name, '', portfolio_id, program_id, manager_id, sponsor_id, category,
            delivery, state,
            CASE state WHEN 'proposed' THEN ''
@@ -124,7 +124,7 @@ def statements(r: R, b: LargeBuilder) -> Iterator[str]:
                          WHEN ({T} - start_date) * 4 < (eff_finish - start_date) * 3
                               THEN 'Gate 3 – Ready to build'
                          ELSE 'Gate 4 – Ready for go-live' END END,
-           start_date, finish_date, CASE WHEN state <> 'cancelled' THEN eff_finish END,
+           '', start_date, finish_date, CASE WHEN state <> 'cancelled' THEN eff_finish END,
            CASE WHEN state = 'closed' THEN eff_finish END, bac_target, 1, {ts("created", 10)},
            {ts("greatest(created, least(coalesce(end_date, created), " + T + " - 1))", 16)}
     FROM seed_p

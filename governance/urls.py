@@ -1,4 +1,14 @@
-from governance.views import approvals, criteria, policy, ranking, scores
+from governance.views import (
+    approvals,
+    criteria,
+    gates,
+    intake,
+    policy,
+    ranking,
+    reviews,
+    scores,
+    workflows,
+)
 
 app_name = "governance"
 urlpatterns = [
@@ -7,4 +17,8 @@ urlpatterns = [
     *scores.urlpatterns,
     *ranking.urlpatterns,
     *approvals.urlpatterns,
+    *reviews.urlpatterns,
+    *workflows.urlpatterns,
+    *intake.urlpatterns,
+    *gates.urlpatterns,
 ]

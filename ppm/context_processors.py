@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from ppm.navigation import items_for
+from ppm.navigation import menu_for
 from ppm.roles import roles_of
 
 
@@ -11,7 +11,7 @@ def navigation(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "user_roles": []}
     return {
-        "nav_items": items_for(user),
+        "nav_items": menu_for(user),
         "user_roles": sorted(role.value for role in roles_of(user)),
     }
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from ppm.roles import Role, has_role
+from ppm.roles import ALL_ROLES, Role, has_role
 
 
 @dataclass(frozen=True)
@@ -15,10 +15,18 @@ class NavItem:
     url_name: str
     roles: tuple[Role, ...]  # empty: every signed-in user
     superuser_only: bool = False
+    # URL name of a count shown beside the label, fetched by htmx once the page has loaded
+    # (so no page pays a query for it).
+    badge: str = ""
+    group: str = ""  # shown in the named menu rather than on the bar
 
     @property
     def url(self) -> str:
         return reverse(self.url_name)
+
+    @property
+    def badge_url(self) -> str:
+        return reverse(self.badge) if self.badge else ""
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
@@ -30,9 +38,31 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "projects:lessons-search",
         (Role.PROJECT_MANAGER, Role.DIRECTOR, Role.PMO, Role.EXECUTIVE),
     ),
-    NavItem("My approvals", "governance:approvals", (Role.DIRECTOR, Role.PMO)),
-    NavItem("Scoring criteria", "governance:criteria", (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)),
-    NavItem("Figures policy", "governance:policy", (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE)),
+    # Anyone may be named an approver or stand in for one (a project manager too).
+    NavItem("My approvals", "governance:approvals", ALL_ROLES, badge="governance:approvals-badge"),
+    # The PMO's configuration and the gate figures, in one menu so the bar stays one line.
+    NavItem(
+        "Gate metrics",
+        "reporting:gate-metrics",
+        (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE),
+        group="Governance",
+    ),
+    NavItem("Workflows", "governance:workflows", (Role.PMO,), group="Governance"),
+    NavItem(
+        "Scoring criteria",
+        "governance:criteria",
+        (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE),
+        group="Governance",
+    ),
+    NavItem(
+        "Figures policy",
+        "governance:policy",
+        (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE),
+        group="Governance",
+    ),
+    # Anyone signed in may ask for a project, a role or not (issue 10, intake).
+    NavItem("Intake", "governance:intake-list", ()),
+    NavItem("Inbox", "inbox", ALL_ROLES, badge="inbox-badge"),
     NavItem("Admin", "admin:index", (), superuser_only=True),
 )
 
@@ -48,6 +78,31 @@ def items_for(user) -> list[NavItem]:
         elif not item.roles or has_role(user, *item.roles):
             visible.append(item)
     return visible
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    label: str
+    items: tuple[NavItem, ...]
+
+    @property
+    def urls(self) -> list[str]:
+        return [item.url for item in self.items]
+
+
+def menu_for(user) -> list[NavItem | NavGroup]:
+    """The bar: items in order, each group as one menu where its first item stands."""
+    menu: list[NavItem | NavGroup] = []
+    for item in items_for(user):
+        if not item.group:
+            menu.append(item)
+            continue
+        group = next((g for g in menu if isinstance(g, NavGroup) and g.label == item.group), None)
+        if group is None:
+            menu.append(NavGroup(item.group, (item,)))
+        else:
+            menu[menu.index(group)] = NavGroup(group.label, (*group.items, item))
+    return menu
 
 
 def start_page_for(user) -> str:

@@ -234,6 +234,33 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Uploaded files (gate evidence) go through Django's storage API: local files in MEDIA_ROOT,
+# or with FILE_STORAGE=s3 an S3-compatible bucket through django-storages (not installed by
+# default: pip install "django-storages[s3]"). Either way nothing is served from the store
+# directly; the app streams a file to the people who may see it.
+FILE_STORAGE = env_str("FILE_STORAGE", "local").lower()
+if FILE_STORAGE == "s3":
+    import importlib.util
+
+    if not (importlib.util.find_spec("storages") and importlib.util.find_spec("boto3")):
+        raise ImproperlyConfigured(
+            'FILE_STORAGE=s3 needs django-storages with boto3: pip install "django-storages[s3]".'
+        )
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("S3_BUCKET"),
+            "endpoint_url": env_str("S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("S3_REGION", "") or None,
+            # Empty: boto3 finds credentials itself (its environment variables, an IAM role).
+            "access_key": env_str("S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY", "") or None,
+            "location": env_str("S3_PREFIX", ""),
+            "file_overwrite": False,
+        },
+    }
+elif FILE_STORAGE != "local":
+    raise ImproperlyConfigured(f"FILE_STORAGE={FILE_STORAGE!r}: use local or s3.")
 
 # --- Cost imports. A file is read and checked inside a web request, so what it expands to is
 # capped as well as what it weighs: a 182 KB workbook held 300,000 rows and kept a worker

@@ -24,6 +24,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from ppm.models import Notification
+from ppm.notifications import notification_mark_read, notify
 from projects import services
 from projects.choices import ReportState
 from projects.models import Milestone, Project, StatusReport
@@ -89,6 +91,222 @@ def _reports(project: Project) -> tuple[StatusReport, StatusReport]:
     return submitted, draft
 
 
+def _workflow_pages(project: Project) -> list[tuple[str, str | None, str]]:
+    """The workflow builder's pages, on a workflow with a superseded version that a project
+    still follows, a published one and a draft that changes it; a selection rule and a change
+    rule."""
+    from django.contrib.auth.models import User
+
+    from governance.models import WorkflowRule
+    from governance.services import reviews as gate_reviews
+    from governance.services import workflows as wf
+    from governance.services.change_rules import ChangeRuleInput, change_rule_save
+
+    pmo = User.objects.get(username="pmo")
+    workflow = wf.workflow_create(by=pmo, name="Delivery", description="Projects under €1m")
+    v1 = workflow.versions.get()
+    for name, phase in (("Business case", "Planning"), ("Plan", "Build"), ("Go-live", "Run")):
+        wf.gate_save(
+            version=v1,
+            by=pmo,
+            data=wf.GateInput(
+                name=name,
+                phase=phase,
+                portfolio_director=True,
+                criteria=[(f"{name} document", True), ("Risks logged", False)],
+            ),
+        )
+    v1.refresh_from_db()  # the gates moved the draft's version
+    wf.version_publish(version=v1, by=pmo, expected_version=v1.version, note="First version")
+    other = Project.objects.exclude(workflow__isnull=False).exclude(pk=project.pk).first()
+    gate_reviews.project_enrol(project=other, version=v1, next_gate=v1.gates.get(order=2), by=pmo)
+    v2 = wf.draft_for(workflow=workflow, by=pmo)
+    wf.gate_delete(gate=v2.gates.get(name="Business case"), by=pmo)
+    v2.refresh_from_db()
+    wf.version_publish(version=v2, by=pmo, expected_version=v2.version, note="Leaner")
+    v3 = wf.draft_for(workflow=workflow, by=pmo)
+    gate = v3.gates.get(name="Plan")
+    wf.gate_save(
+        version=v3,
+        by=pmo,
+        gate=gate,
+        data=wf.GateInput(name="Plan", phase="Build", rule="all", portfolio_director=True),
+    )
+    WorkflowRule.objects.create(workflow=workflow, priority=10, min_budget=0)
+    rule = change_rule_save(
+        by=pmo, data=ChangeRuleInput(name="Large cost", priority=1, portfolio_director=True)
+    )
+    base = f"/governance/workflows/{workflow.pk}/"
+    tester = f"?portfolio={project.portfolio_id}&category=software&budget=1000"
+    return [
+        ("workflows", "pmo", "/governance/workflows/"),
+        ("workflow with a draft", "pmo", base),
+        ("workflow, read only", project.portfolio.director.username, base),
+        ("gate form", "pmo", f"/governance/workflows/gates/{gate.pk}/edit/"),
+        ("migrate projects", "pmo", f"{base}migrate/?from={v1.pk}"),
+        ("selection rules and tester", "pmo", f"/governance/workflows/rules/{tester}"),
+        ("change rules", "pmo", "/governance/change-rules/"),
+        ("change rule form", "pmo", f"/governance/change-rules/{rule.pk}/edit/"),
+    ]
+
+
+def _intake_and_gate_pages(project: Project) -> list[tuple[str, str | None, str]]:
+    """Intake requests (a draft with its checklist, one in review) and the gate page: the
+    project enrolled with a criterion ticked and a link attached; another project not
+    enrolled, as the PMO sees it (the enrol form)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from django.contrib.auth.models import User
+
+    from governance.services import intake as intake_services
+    from governance.services import reviews as gate_reviews
+    from governance.services.workflows import workflow_for
+
+    pm, pmo = project.manager, User.objects.get(username="pmo")
+    version = workflow_for(
+        portfolio_id=project.portfolio_id,
+        category=project.category,
+        budget=project.budget_at_completion,
+    )
+    gates = list(version.gates.order_by("order"))
+    nxt = gates[1] if len(gates) > 1 else gates[0]
+    gate_reviews.project_enrol(project=project, version=version, next_gate=nxt, by=pmo)
+    first = nxt.criteria.order_by("order").first()
+    if first is not None:
+        gate_reviews.criterion_check_set(
+            target=project, criterion=first, by=pm, met=True, note="See the plan"
+        )
+        gate_reviews.evidence_add(
+            target=project, criterion=first, by=pm, link="https://wiki.example.org/plan"
+        )
+
+    def request(title: str):
+        return intake_services.intake_save(
+            by=pm,
+            data=intake_services.IntakeInput(
+                title=title,
+                portfolio=project.portfolio,
+                category="software",
+                problem="Customers phone us for every order status.",
+                solution="A self-service portal.",
+                benefits="Fewer calls.",
+                risks="Integration with the ERP.",
+                cost_estimate=Decimal("250000.00"),
+                desired_start=date(2027, 1, 1),
+                duration_months=9,
+                proposed_manager=pm,
+            ),
+        )
+
+    draft = request("Supplier portal")
+    submitted = request("Customer portal")
+    for criterion in intake_services.intake_first_gate(submitted).criteria.all():
+        gate_reviews.criterion_check_set(
+            target=submitted, criterion=criterion, by=pm, met=True, note=""
+        )
+        if criterion.evidence_required:
+            gate_reviews.evidence_add(
+                target=submitted, criterion=criterion, by=pm, link="https://wiki.example.org/case"
+            )
+    intake_services.intake_submit(intake=submitted, by=pm, expected_version=submitted.version)
+    bare = Project.objects.filter(workflow__isnull=True).exclude(pk=project.pk).first()
+    director = project.portfolio.director.username
+    return [
+        ("intake list", "pm", "/governance/intake/"),
+        ("intake list, PMO", "pmo", "/governance/intake/?state=in_review"),
+        ("new intake request", "pm", "/governance/intake/new/"),
+        ("edit an intake request", "pm", f"/governance/intake/{draft.pk}/edit/"),
+        ("intake draft and checklist", "pm", f"/governance/intake/{draft.pk}/"),
+        ("intake request in review", director, f"/governance/intake/{submitted.pk}/"),
+        ("project gates", "pm", f"/governance/projects/{project.pk}/gates/"),
+        ("project gates, read only", "executive", f"/governance/projects/{project.pk}/gates/"),
+        ("project gates, enrol", "pmo", f"/governance/projects/{bare.pk}/gates/"),
+    ]
+
+
+def _review_pages(project: Project) -> list[tuple[str, str | None, str]]:
+    """Reviews: a gate review of another project of the portfolio (checklist ticked, evidence
+    linked), a change request of the project under review, one decided (its printable
+    record), and a delegation."""
+    from django.contrib.auth.models import User
+    from django.utils import timezone
+
+    from governance.services import reviews as gate_reviews
+    from governance.tests.gates import published_workflow
+
+    pmo = User.objects.get(username="pmo")
+    director = project.portfolio.director
+    other = (
+        project.portfolio.projects.filter(state="active", workflow__isnull=True)
+        .exclude(pk=project.pk)
+        .order_by("code")
+        .first()
+    )
+    # A workflow of its own (the Standard one of a new installation may have been flushed
+    # by an earlier transactional test).
+    version = published_workflow(
+        pmo,
+        [
+            {
+                "name": "Build",
+                "phase": "Go-live",
+                "rule": "m_of_n",
+                "rule_m": 1,
+                "portfolio_director": True,
+                "approver_groups": ["PMO"],
+                "criteria": [("Acceptance tests passed", True), ("Runbook reviewed", False)],
+            }
+        ],
+        name="Review walk",
+        default=False,
+    )
+    gate = version.gates.get()
+    gate_reviews.project_enrol(project=other, version=version, next_gate=gate, by=pmo)
+    for criterion in gate.criteria.all():
+        gate_reviews.criterion_check_set(
+            target=other, criterion=criterion, by=other.manager, met=True, note="Signed off"
+        )
+        gate_reviews.evidence_add(
+            target=other,
+            criterion=criterion,
+            by=other.manager,
+            link="https://wiki.example.org/case",
+            name="Business case on the wiki",
+        )
+    gate_review = gate_reviews.review_request(project=other, by=other.manager, note="Ready.")
+    change = services.change_request_raise(
+        project=project,
+        by=project.manager,
+        title="Add the Austrian payroll",
+        description="HR asks for it in the first release.",
+        schedule_impact_days=14,
+        cost_impact=45000,
+    )
+    decided = services.change_request_raise(
+        project=project,
+        by=project.manager,
+        title="Drop the legacy report pack",
+        description="Nobody reads it.",
+        scope_impact="Twelve reports fewer.",
+    )
+    decided_review = decided.reviews.get()
+    gate_reviews.review_decide(
+        review=decided_review, by=director, verdict="approve", comment="Agreed."
+    )
+    today = timezone.localdate()
+    gate_reviews.delegation_create(
+        holder=director, delegate=pmo, starts=today, ends=today + timedelta(days=7)
+    )
+    return [
+        ("gate review", director.username, f"/governance/reviews/{gate_review.pk}/"),
+        ("change review", director.username, f"/governance/reviews/{change.reviews.get().pk}/"),
+        ("change review, read only", "pm", f"/governance/reviews/{change.reviews.get().pk}/"),
+        ("decision record", "pm", f"/governance/reviews/{decided_review.pk}/record/"),
+        ("delegation", director.username, "/governance/delegations/"),
+    ]
+
+
 def _pages(project: Project) -> list[tuple[str, str | None, str]]:
     """(page name, who opens it — None when signed out, path) for every page type."""
     pk = project.pk
@@ -98,6 +316,13 @@ def _pages(project: Project) -> list[tuple[str, str | None, str]]:
     live = portfolio.projects.filter(state="active").exclude(pk=pk).order_by("code").first()
     foreign = Project.objects.exclude(manager__username="pm").exclude(delegates__username="pm")
     foreign = foreign.exclude(portfolio__director__username="pm").order_by("pk").first()
+    # The inbox with something in it: one notice read, one unread (and the badge showing it).
+    for title in (f"Status report due: {project.code}", f"Change request decided: {project.code}"):
+        notify(
+            [project.manager], kind="other", title=title, body="Details.", url=f"/projects/{pk}/"
+        )
+    first = Notification.objects.filter(recipient=project.manager).order_by("pk").first()
+    notification_mark_read(user=project.manager, pk=first.pk)
     return [
         ("sign-in", None, "/accounts/login/"),
         ("my projects", "pm", "/projects/"),
@@ -144,6 +369,13 @@ def _pages(project: Project) -> list[tuple[str, str | None, str]]:
         ("my approvals", director, "/governance/approvals/"),
         ("figures policy", "pmo", "/governance/policy/"),
         ("figures policy, read only", director, "/governance/policy/"),
+        ("inbox", "pm", "/inbox/"),
+        ("inbox mail settings", "pm", "/inbox/settings/"),
+        *_workflow_pages(project),
+        *_intake_and_gate_pages(project),
+        *_review_pages(project),
+        ("gate metrics", "pmo", "/portfolios/gates/"),
+        ("gate metric reviews", "pmo", "/portfolios/gates/reviews/?kpi=gate_cycle_days"),
     ]
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from portfolio.tests.factories import PortfolioFactory
 from ppm.roles import Role
@@ -398,19 +399,21 @@ def test_a_change_raised_by_the_manager_is_approved_by_the_director_and_moves_th
 
     sign_in(page, base, "helen.ward")
     page.goto(f"{base}/projects/{erp.pk}/changes/")
-    page.get_by_role("link", name="Decide Add intercompany reconciliation").click()
-    form = page.get_by_test_id("change-form")
-    form.wait_for()
-    outcome = form.get_by_test_id("change-outcome").inner_text()
-    assert "18 Dec 2026 to 1 Jan 2027" in outcome
-    assert "€1,850,000 to €1,895,000" in outcome
-    form.get_by_label("Comment").fill("Funded from the portfolio contingency.")
-    form.get_by_role("button", name="Approve").click()
-    page.get_by_test_id("change-flash").wait_for()
+    # The change is decided in its review (the gate engine's default panel for a change: the
+    # portfolio's director or any PMO member).
+    page.locator(
+        "[data-testid=change-row]", has_text="Add intercompany reconciliation"
+    ).get_by_test_id("decide-in-review").click()
+    page.wait_for_load_state("networkidle")
+    outcome = page.get_by_test_id("change-outcome").inner_text()
+    assert "1 Jan 2027" in outcome and "€1,895,000" in outcome
+    page.get_by_label("Comment").fill("Funded from the portfolio contingency.")
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_test_id("decision-record")).to_contain_text("Helen Ward")
+    page.goto(f"{base}/projects/{erp.pk}/changes/")
     assert page.get_by_test_id("forecast-finish").inner_text() == "1 Jan 2027"
     assert page.get_by_test_id("bac").inner_text() == "€1,895,000"
-    flash = page.get_by_test_id("change-flash").inner_text()
-    assert "forecast finish 18 Dec 2026 → 1 Jan 2027" in flash
     row = page.locator("[data-testid=change-row]", has_text="Add intercompany reconciliation")
     assert "Approved" in row.inner_text() and "Helen Ward" in row.inner_text()
     erp.refresh_from_db()
@@ -515,7 +518,9 @@ def test_screenshots_of_the_raid_change_and_lesson_pages(
     shoot(page, f"lessons-search-{size}")
     sign_in(page, base, "helen.ward")
     page.goto(f"{base}/projects/{erp.pk}/changes/")
-    page.get_by_role("link", name="Decide Add intercompany reconciliation").click()
-    page.get_by_test_id("change-form").wait_for()
+    page.locator(
+        "[data-testid=change-row]", has_text="Add intercompany reconciliation"
+    ).get_by_test_id("decide-in-review").click()
+    page.get_by_test_id("change-outcome").wait_for()
     shoot(page, f"changes-{size}")
     context.close()

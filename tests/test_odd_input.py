@@ -83,8 +83,13 @@ def _patterns(resolver: URLResolver, namespace: str | None = None) -> Iterator[t
 
 
 @pytest.fixture
-def world(project, other_project, pm, director):
+def world(project, other_project, pm, director, settings, tmp_path):
     """A project with one of everything its pages show, in a budgeted, scored portfolio."""
+    from governance.tests.builder_world import builder_ids
+    from governance.tests.gate_world import gate_world
+    from governance.tests.review_world import review_ids
+
+    settings.MEDIA_ROOT = tmp_path  # evidence files of the gate page
     today = timezone.localdate()
     portfolio = project.portfolio
     # Over more than a year, so the cost grid pages by fiscal year (?year=).
@@ -127,6 +132,12 @@ def world(project, other_project, pm, director):
             "milestone_pk": [milestone.pk],
             "change_pk": [change.pk],
             "criterion_pk": [criterion.pk],
+            # Intake requests and the gate page (project_pk, intake_pk, evidence_pk, …).
+            **gate_world(project, pm).ids(),
+            # The workflow builder (workflow_pk, version_pk, gate_pk, rule_pk, …).
+            **builder_ids(),
+            # Reviews (an open one, a decided one) and a delegation.
+            **review_ids(project, pm, director),
         },
         "items": items,
         "closed_risk": closed_risk,

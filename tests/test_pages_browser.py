@@ -294,7 +294,7 @@ def test_a_project_manager_signs_in_opens_a_project_and_signs_out(browser, live_
     assert page.url == f"{base}/projects/"
     assert page.get_by_role("heading", name="My projects").is_visible()
     # A project manager's navigation holds their projects and nothing else.
-    assert nav_labels(page) == ["My projects", "Lessons learned"]
+    assert nav_labels(page) == ["My projects", "Lessons learned", "My approvals", "Intake", "Inbox"]
     assert "active" in page.locator("[data-testid=nav-items] .nav-link").first.get_attribute(
         "class"
     )
@@ -331,7 +331,7 @@ def test_a_project_manager_signs_in_opens_a_project_and_signs_out(browser, live_
     status = page.get_by_test_id("latest-status")
     assert "UAT started on 2 November" in status.inner_text()
     assert page.locator("[data-testid=milestones] .slip-late").count() >= 3
-    assert nav_labels(page) == ["My projects", "Lessons learned"]
+    assert nav_labels(page) == ["My projects", "Lessons learned", "My approvals", "Intake", "Inbox"]
 
     page.locator("#user-menu").click()
     assert "Project manager" in page.locator(".dropdown-menu").inner_text()
@@ -359,8 +359,9 @@ def test_a_director_gets_both_sections_and_the_portfolio_table_filters_in_place(
         "My projects",
         "Lessons learned",
         "My approvals",
-        "Scoring criteria",
-        "Figures policy",
+        "Governance",
+        "Intake",
+        "Inbox",
     ]
     assert page.locator("[data-testid=portfolio-card]").count() == 2
 

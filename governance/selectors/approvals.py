@@ -1,40 +1,303 @@
-"""What waits for a user's decision: submitted change requests they may decide (the PMO: all;
-a director: those of their portfolios), oldest first, with how long each has waited against
-the decision deadline. Gate reviews join them once the gate engine exists (issue 10)."""
+"""What waits for a person's decision: every open review (of a gate, an intake request or a
+change request) where they hold a seat, or stand in for someone who does under a delegation
+in force now — oldest due first, with the rule's progress and whether they decided already.
+
+A fixed number of queries whatever the number of reviews: the person's delegations, the
+reviews (found through the GIN index on `ReviewSeat.holders`), their seats, their decisions,
+and the delegations of everyone holding a seat in them (the rule counts a delegate's decision
+for the holder). The rule itself is `governance.decision_rule`, asked in memory.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from django.conf import settings
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
-from ppm.roles import Role, has_role
-from projects.choices import ChangeRequestState
-from projects.models import ChangeRequest
+from governance import decision_rule
+from governance.choices import ReviewKind, ReviewState, RuleKind, Verdict
+from governance.models import Delegation, Review, ReviewDecision, ReviewSeat
+from governance.services.reviews import _window, evaluate
+
+
+def delegations_in_force(rows: Iterable[Delegation]) -> list[decision_rule.Delegation]:
+    """The rule's view of delegation rows: each in force from its first day's midnight to the
+    midnight after its last (organisation's zone), cut short when it was ended early."""
+    out = []
+    for d in rows:
+        starts, ends = _window(d)
+        if starts < ends:
+            out.append(decision_rule.Delegation(d.holder_id, d.delegate_id, starts, ends))
+    return out
+
+
+def standing_in_for(user, *, now: datetime) -> list[Delegation]:
+    """The delegations under which `user` decides for someone else right now (one query)."""
+    today = timezone.localdate(now)
+    rows = Delegation.objects.filter(
+        Q(revoked_at__isnull=True) | Q(revoked_at__gt=now),
+        delegate=user,
+        starts__lte=today,
+        ends__gte=today,
+    ).select_related("holder")
+    return [d for d in rows if _window(d)[0] <= now < _window(d)[1]]
+
+
+def rule_in_words(review: Review, seats: Sequence[ReviewSeat | SeatRow]) -> str:
+    """“2 of 3 approvers”, “Any one of 2 approvers”, “All 3 approvers”, with the veto."""
+    voting = [s for s in seats if not s.is_veto]
+    n = len(voting)
+    if review.rule == RuleKind.ANY:
+        words = "Any one approver" if n == 1 else f"Any one of {n} approvers"
+    elif review.rule == RuleKind.ALL:
+        words = "The one approver" if n == 1 else f"All {n} approvers"
+    else:
+        words = f"{review.rule_m} of {n} approvers"
+    vetoes = [s.label.removeprefix("Veto: ") for s in seats if s.is_veto]
+    if vetoes:
+        words += "; veto: " + ", ".join(vetoes)
+    return words
+
+
+def progress_in_words(outcome: decision_rule.Outcome) -> str:
+    noun = "approval" if outcome.needed == 1 else "approvals"
+    text = f"{outcome.approvals} of {outcome.needed} {noun}"
+    if outcome.rejections:
+        text += f" · {outcome.rejections} rejection{'s' if outcome.rejections != 1 else ''}"
+    return text
+
+
+def open_to(
+    user_pk: int,
+    review: Review,
+    seats: Sequence[ReviewSeat | SeatRow],
+    decisions: Sequence[ReviewDecision | DecisionRow],
+    delegations: list[decision_rule.Delegation],
+    *,
+    now: datetime,
+    before: decision_rule.Outcome | None = None,
+) -> set[str]:
+    """The verdicts `user_pk` could still give that would count: "approve" and "reject" when
+    their decision would fill a seat (as themselves or for someone they stand in for), only
+    "reject" when all they hold is a veto. Empty once they have decided every seat they
+    could fill (a deferral fills none, so the deferrer may still decide)."""
+    if not decisions:
+        # Nobody has decided: every seat the person (or whoever they stand in for) holds is
+        # free. The rule's own answer, without asking it.
+        me = {user_pk} | {
+            d.holder for d in delegations if d.delegate == user_pk and d.starts <= now < d.ends
+        }
+        if any(me.intersection(s.holders) for s in seats if not s.is_veto):
+            return {str(Verdict.APPROVE), str(Verdict.REJECT)}
+        return {str(Verdict.REJECT)} if any(me.intersection(s.holders) for s in seats) else set()
+    before = before or evaluate(review, seats, decisions, delegations)
+    for verdict in (Verdict.APPROVE, Verdict.REJECT):
+        trial = DecisionRow(user_pk, verdict, now)
+        after = evaluate(review, seats, [*decisions, trial], delegations)
+        if len(after.counted) > len(before.counted):
+            # A seat an approval fills, a rejection fills too; a rejection alone: a veto.
+            return (
+                {str(Verdict.APPROVE), str(Verdict.REJECT)}
+                if verdict == Verdict.APPROVE
+                else {str(Verdict.REJECT)}
+            )
+    return set()
+
+
+PAST = {Verdict.APPROVE: "Approved", Verdict.REJECT: "Rejected", Verdict.DEFER: "Deferred"}
+
+
+class ReviewRow(NamedTuple):
+    """An open review as the list shows it and the rule reads it (no model instances: a
+    reviewer may have hundreds)."""
+
+    pk: int
+    kind: str
+    title: str
+    rule: str
+    rule_m: int
+    requested_at: datetime
+    due_at: datetime
+    portfolio: str
+    project_code: str | None
+    intake_title: str | None
+    gate_name: str | None
+    change_title: str | None
+    change_project_code: str | None
+    change_request_id: int | None
+
+    def get_kind_display(self) -> str:
+        return ReviewKind(self.kind).label
+
+    @property
+    def subject(self) -> tuple[str, str]:
+        """(what is decided, the project's code or "Proposal")."""
+        if self.kind == ReviewKind.CHANGE:
+            return self.change_title or self.title, self.change_project_code or ""
+        if self.kind == ReviewKind.INTAKE:
+            return self.intake_title or self.title, "Proposal"
+        return (f"{self.gate_name} gate" if self.gate_name else self.title), self.project_code or ""
 
 
 @dataclass(frozen=True)
 class Waiting:
-    change: ChangeRequest
-    waited_days: int
+    review: ReviewRow
+    outcome: decision_rule.Outcome
+    rule: str
     overdue: bool
+    decided: bool  # nothing left for this person to decide on it
+    my_verdict: str  # their latest verdict (“Approved”…), "" when none
+    for_whom: tuple[str, ...]  # the holders they stand in for here, by name
+    subject: str  # the gate, the proposal's or the change's title
+    subject_code: str  # the project's code, or "Proposal"
+    url: str
+    requested_on: str  # "3 Dec 2026", in the organisation's zone
+    due_on: str
+
+    @property
+    def progress(self) -> str:
+        return progress_in_words(self.outcome)
+
+
+_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _day(moment: datetime, zone) -> str:
+    """“3 Dec 2026” (the template filter `date:"j M Y"`; formatting in Python costs a tenth
+    as much, and the list formats two dates a row)."""
+    local = moment.astimezone(zone)
+    return f"{local.day} {_MONTHS[local.month]} {local.year}"
+
+
+def _open_reviews(ids: list[int]):
+    """The open reviews where one of `ids` holds a seat (the GIN index on `holders`)."""
+    seat_match = (
+        Q(holders__contains=[ids[0]])
+        if len(ids) == 1
+        else Q(holders__contains=[ids[0]]) | Q(holders__overlap=ids[1:])
+    )
+    return Review.objects.filter(
+        state=ReviewState.OPEN,
+        pk__in=ReviewSeat.objects.filter(seat_match).values("review_id"),
+    )
+
+
+def _rows(reviews) -> list[ReviewRow]:
+    rows = reviews.order_by("due_at", "pk").values_list(
+        "pk",
+        "kind",
+        "title",
+        "rule",
+        "rule_m",
+        "requested_at",
+        "due_at",
+        "portfolio__name",
+        "project__code",
+        "intake__title",
+        "gate__name",
+        "change_request__title",
+        "change_request__project__code",
+        "change_request_id",
+    )
+    return [ReviewRow(*row) for row in rows]
+
+
+class SeatRow(NamedTuple):
+    """A seat as the rule reads it (the list reads hundreds: no model instances)."""
+
+    pk: int
+    label: str
+    is_veto: bool
+    holders: list[int]
+
+
+class DecisionRow(NamedTuple):
+    person_id: int
+    verdict: str
+    at: datetime
+
+
+def _seats_and_decisions(reviews):
+    """Each review's seats and decisions, in two queries (the reviews as a subquery: a list
+    of hundreds of ids costs more to send than the rows)."""
+    seats: dict[int, list[SeatRow]] = defaultdict(list)
+    for review_id, *row in (
+        ReviewSeat.objects.filter(review__in=reviews.values("pk"))
+        .order_by("review_id", "is_veto", "pk")
+        .values_list("review_id", "pk", "label", "is_veto", "holders")
+    ):
+        seats[review_id].append(SeatRow(*row))
+    decisions: dict[int, list[DecisionRow]] = defaultdict(list)
+    for review_id, *row in (
+        ReviewDecision.objects.filter(review__in=reviews.values("pk"))
+        .order_by("review_id", "at", "pk")
+        .values_list("review_id", "person_id", "verdict", "at")
+    ):
+        decisions[review_id].append(DecisionRow(*row))
+    return seats, decisions
 
 
 def decisions_waiting(user, *, now: datetime | None = None) -> list[Waiting]:
-    """One query, whatever the number waiting."""
-    changes = ChangeRequest.objects.filter(state=ChangeRequestState.SUBMITTED)
-    if not (user.is_superuser or has_role(user, Role.PMO)):
-        if not has_role(user, Role.DIRECTOR):
-            return []
-        changes = changes.filter(project__portfolio__director=user)
+    """Every open review `user` may decide on, oldest due first: five queries."""
+    if not user.is_authenticated:
+        return []
     now = now or timezone.now()
-    sla = settings.CHANGE_REQUEST_DECISION_DAYS
+    mine = standing_in_for(user, now=now)
+    holders_of = {d.holder_id: d.holder for d in mine}
+    open_reviews = _open_reviews([user.pk, *holders_of])
+    reviews = _rows(open_reviews)
+    if not reviews:
+        return []
+    seats_of, decisions_of = _seats_and_decisions(open_reviews)
+    everyone = {h for seats in seats_of.values() for s in seats for h in s.holders}
+    delegations = delegations_in_force(Delegation.objects.filter(holder_id__in=everyone))
+    # One reverse for the whole list (a reverse per row costs more than the row's rule).
+    url_prefix = reverse("governance:review", args=[0]).removesuffix("0/")
+    zone = timezone.get_current_timezone()
     rows = []
-    for change in changes.select_related("project__portfolio", "raised_by").order_by(
-        "submitted_at", "pk"
-    ):
-        waited = (now - (change.submitted_at or change.created_at)).days
-        rows.append(Waiting(change, waited, waited > sla))
+    for review in reviews:
+        seats, decisions = seats_of[review.pk], decisions_of[review.pk]
+        outcome = evaluate(review, seats, decisions, delegations)
+        held = {h for s in seats for h in s.holders}
+        mine_here = [d for d in decisions if d.person_id == user.pk]
+        subject, code = review.subject
+        rows.append(
+            Waiting(
+                review=review,
+                outcome=outcome,
+                rule=rule_in_words(review, seats),
+                overdue=review.due_at < now,
+                decided=not open_to(
+                    user.pk, review, seats, decisions, delegations, now=now, before=outcome
+                ),
+                my_verdict=PAST[mine_here[-1].verdict] if mine_here else "",
+                for_whom=tuple(
+                    h.get_full_name() or h.username
+                    for pk, h in holders_of.items()
+                    if pk in held and user.pk not in held
+                ),
+                subject=subject,
+                subject_code=code,
+                url=f"{url_prefix}{review.pk}/",
+                requested_on=_day(review.requested_at, zone),
+                due_on=_day(review.due_at, zone),
+            )
+        )
     return rows
+
+
+@dataclass(frozen=True)
+class WaitingCounts:
+    waiting: int  # open reviews where the person still has a decision to make
+    overdue: int  # of those, past their SLA
+
+
+def waiting_counts(user, *, now: datetime | None = None) -> WaitingCounts:
+    rows = [w for w in decisions_waiting(user, now=now) if not w.decided]
+    return WaitingCounts(len(rows), sum(1 for w in rows if w.overdue))

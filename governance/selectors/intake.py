@@ -1,9 +1,10 @@
 """Reads of the intake pages: who may see which request, the lists, one request with its
 reviews and their decisions.
 
-Who sees a request: the person who made it; once it has been submitted, the PMO (every
-request) and the director of its portfolio; and anyone who holds a seat on one of its
-reviews. A draft never submitted is its author's alone.
+Who sees a request: the person who made it; once it has been submitted, the PMO and the
+executives (every request: executives read everything) and the director of its portfolio;
+and anyone who holds a seat on one of its reviews. A draft never submitted is its author's
+alone.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ PAGE_SIZE = 25
 
 
 def _reads_every_submitted(user) -> bool:
-    return user.is_superuser or has_role(user, Role.PMO)
+    return user.is_superuser or has_role(user, Role.PMO, Role.EXECUTIVE)
 
 
 def visible_intakes(user) -> QuerySet[IntakeRequest]:

@@ -109,6 +109,11 @@ def _open_review(
     **subject,
 ) -> Review:
     specs = panel_seats(panel, director_id=portfolio.director_id)
+    if panel.rule != "all":
+        # Under "any one" or "M of N" a group nobody belongs to is no approver: it could never
+        # decide, and kept as a seat it would hold off a rejection the others made certain
+        # (the default change panel's PMO seat in an organisation without a PMO member).
+        specs = [s for s in specs if s.holders or s.is_veto]
     voting = [s for s in specs if not s.is_veto]
     if not voting or any(not s.holders for s in voting):
         empty = next((s.label for s in voting if not s.holders), None)
@@ -341,10 +346,13 @@ def checklist(target, gate: Gate) -> list[ChecklistLine]:
     subject = _subject(target)
     criteria = list(gate.criteria.order_by("order"))
     checks = {
-        c.criterion_id: c for c in CriterionCheck.objects.filter(criterion__gate=gate, **subject)
+        c.criterion_id: c
+        for c in CriterionCheck.objects.filter(criterion__gate=gate, **subject).select_related(
+            "updated_by"
+        )
     }
     evidence: dict[int, list[Evidence]] = {}
-    for e in Evidence.objects.filter(criterion__gate=gate, **subject):
+    for e in Evidence.objects.filter(criterion__gate=gate, **subject).select_related("uploaded_by"):
         evidence.setdefault(e.criterion_id, []).append(e)
     return [ChecklistLine(c, checks.get(c.pk), tuple(evidence.get(c.pk, ()))) for c in criteria]
 
@@ -544,6 +552,12 @@ def review_decide(
             )
         seats = list(review.seats.all())
         decisions = list(review.decisions.all())
+        latest = max((d.at for d in decisions), default=None)
+        if latest is not None and latest >= now:
+            # The row lock counts decisions one after the other; one whose clock was read
+            # before it waited for the lock (or at the same instant) is still the later one,
+            # and the rule (which orders by time) must count it after those already recorded.
+            now = latest + timedelta(microseconds=1)
         delegations = _delegations(h for s in seats for h in s.holders)
         if not may_decide(by, review, seats, delegations, at=now):
             raise DomainError("You are not an approver of this review.")

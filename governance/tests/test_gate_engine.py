@@ -265,7 +265,7 @@ def test_editing_a_published_workflow_makes_a_new_version_and_projects_keep_thei
     assert (draft.number, draft.gates.count()) == (2, 3)
     go_live = draft.gates.get(name="Go-live")
     workflows.gate_delete(gate=draft.gates.get(name="Business case"), by=pmo)
-    with pytest.raises(DomainError, match="superseded|published"):
+    with pytest.raises(DomainError, match=r"superseded|published"):
         workflows.gate_delete(gate=three_gates.gates.get(name="Plan"), by=pmo)
     draft.refresh_from_db()
     workflows.version_publish(version=draft, by=pmo, expected_version=draft.version)
@@ -310,3 +310,42 @@ def test_the_database_refuses_two_open_reviews_of_one_gate(enrolled, pm, tmp_pat
             requested_at=review.requested_at,
             due_at=review.due_at,
         )
+
+
+def test_passing_a_gate_never_moves_a_project_back(three_gates, project, pmo, director):
+    """An active project enrolled at the business case (whose gate approves) passes it and
+    stays active."""
+    from projects.services.lifecycle import project_transition
+
+    Project.objects.filter(pk=project.pk).update(state=S.APPROVED)
+    project.refresh_from_db()
+    project_transition(project=project, to=S.ACTIVE, by=pmo, expected_version=project.version)
+    case = three_gates.gates.get(name="Business case")
+    reviews.project_enrol(project=project, version=three_gates, next_gate=case, by=pmo)
+    reviews.criterion_check_set(
+        target=project, criterion=case.criteria.get(), by=pmo, met=True, note=""
+    )
+    review = reviews.review_request(project=project, by=pmo)
+    reviews.review_decide(review=review, by=director, verdict="approve", comment="")
+    project.refresh_from_db()
+    assert (project.state, project.current_gate, project.phase) == (
+        S.ACTIVE,
+        "Business case",
+        "Planning",
+    )
+
+
+def test_an_approver_from_outside_the_portfolio_opens_the_evidence_cited(
+    client, enrolled, pm, approvers, other_pm, tmp_path, settings
+):
+    plan = ProjectWorkflow.objects.get(project=enrolled).next_gate
+    _complete_checklist(enrolled, plan, pm, tmp_path, settings)
+    reviews.review_request(project=enrolled, by=pm)
+    evidence = enrolled.evidence_set.get()
+    url = f"/governance/evidence/{evidence.pk}/"
+    client.force_login(approvers[0])  # a director of no portfolio: sees it as an approver
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.7 the plan"
+    client.force_login(other_pm)
+    assert client.get(url).status_code == 404

@@ -342,7 +342,20 @@ def test_a_returned_request_shows_the_reviewers_comments(
 # --- Who sees what ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", ["other_pm", "other_director", "executive", "outsider"])
+def test_an_executive_reads_a_submitted_request_and_changes_nothing(
+    client, pm, portfolio, version, executive
+):
+    intake = _submitted(pm, portfolio, pm)
+    client.force_login(executive)
+    assert client.get(reverse("governance:intake-detail", args=[intake.pk])).status_code == 200
+    assert client.get(reverse("governance:intake-edit", args=[intake.pk])).status_code == 403
+    withdraw = reverse("governance:intake-withdraw", args=[intake.pk])
+    assert client.post(withdraw).status_code == 403
+    intake.refresh_from_db()
+    assert intake.state == "in_review"
+
+
+@pytest.mark.parametrize("persona", ["other_pm", "other_director", "outsider"])
 def test_other_peoples_requests_are_not_found(client, request, pm, portfolio, version, persona):
     intake = _submitted(pm, portfolio, pm)
     client.force_login(request.getfixturevalue(persona))

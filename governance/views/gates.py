@@ -30,9 +30,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from governance.forms_intake import CheckForm, EnrolForm, EvidenceForm, ReviewRequestForm
-from governance.models import Evidence, GateCriterion
+from governance.models import Evidence, GateCriterion, Review
 from governance.selectors.gates import enrolment_gates, gate_page
 from governance.selectors.intake import visible_intakes
+from governance.selectors.reviews import may_view_review, review_facts
 from governance.services.reviews import (
     ChecklistLine,
     criterion_check_set,
@@ -425,10 +426,16 @@ def project_gate_enrol(request: HtmxHttpRequest, project_pk: int) -> HttpRespons
 
 
 def may_view_evidence(user, evidence: Evidence) -> bool:
-    """Whoever may see the evidence's project, or its intake request."""
-    if evidence.project_id:
-        return can_view(user, evidence.project)
-    return visible_intakes(user).filter(pk=evidence.intake_id).exists()
+    """Whoever may see the evidence's project, or its intake request; and whoever may see a
+    review that cited it (an approver named from outside the portfolio decides on it)."""
+    if evidence.project_id and can_view(user, evidence.project):
+        return True
+    if evidence.intake_id and visible_intakes(user).filter(pk=evidence.intake_id).exists():
+        return True
+    citing = Review.objects.filter(
+        checklist__contains=[{"evidence": [{"id": evidence.pk}]}]
+    ).order_by("-pk")[:5]
+    return any(may_view_review(user, review_facts(r, user)) for r in citing)
 
 
 _UNSAFE = re.compile(r"[^\w\-. ()]+")

@@ -96,6 +96,8 @@ def generate(
         if projects is None:
             _baselines_from_approved_changes()
             clock.lap("budget baselines of approved changes")
+            _reviews_of_submitted_changes()
+            clock.lap("reviews of the changes waiting for a decision")
         # Dashboards read rollups only: compute them now, or they would stay empty until the
         # nightly full recompute (generated rows are not marked stale one by one). The engine
         # lives in reporting, above projects: it is run by its task name, in this transaction.
@@ -145,6 +147,22 @@ def _baselines_from_approved_changes() -> None:
                 reason=f"Change request approved: {change.title}",
             )
             running += change.cost_impact
+
+
+def _reviews_of_submitted_changes() -> None:
+    """The small organisation's change requests waiting for a decision go to review, as
+    submitting them in the app would have: the project domain's signal, on which governance
+    opens each one's review (projects never imports governance)."""
+    from projects.models import ChangeRequest
+    from projects.signals import change_request_submitted
+
+    waiting = (
+        ChangeRequest.objects.filter(state="submitted", raised_by__isnull=False)
+        .select_related("project__portfolio", "raised_by")
+        .order_by("submitted_at", "pk")
+    )
+    for change in waiting:
+        change_request_submitted.send(sender=ChangeRequest, change_request=change)
 
 
 def _personas(projects: int | None) -> list[Persona]:

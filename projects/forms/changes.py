@@ -1,11 +1,11 @@
-"""Forms of the change-request page: raising a change and deciding it."""
+"""The form of the change-request page: raising a change (it is decided in its governance
+review)."""
 
 from __future__ import annotations
 
 from django import forms
 
 from projects.forms.raid import MoneyField
-from projects.views.common import VersionedForm
 
 MAX_DAYS = 3650
 
@@ -54,42 +54,3 @@ class ChangeRequestForm(forms.Form):
             "schedule_impact_days": data["schedule_impact_days"] or 0,
             "cost_impact": data["cost_impact"] or 0,
         }
-
-
-class DecisionForm(VersionedForm):
-    """Approve or reject a submitted change, with a comment (needed to reject)."""
-
-    # Set by the button pressed (name="decision"), so it is not rendered as an input.
-    decision = forms.ChoiceField(
-        choices=[("approve", "Approve"), ("reject", "Reject")], required=False
-    )
-    decision_comment = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        label="Comment",
-        help_text="Needed to reject; recorded with the decision.",
-    )
-    # The open milestones the schedule impact moves on approval (the view sets the choices
-    # from the outcome's preview; all are ticked at first).
-    move_milestones = forms.TypedMultipleChoiceField(
-        coerce=int, required=False, widget=forms.CheckboxSelectMultiple, choices=()
-    )
-    schedule_lands = forms.ChoiceField(
-        choices=[
-            ("forecast", "Move their forecasts: the delay shows as slip"),
-            ("rebaseline", "Re-baseline: baselines move too, the slip stays as it was"),
-        ],
-        initial="forecast",
-        required=False,
-        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
-    )
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if not data.get("decision"):
-            raise forms.ValidationError("Choose Approve or Reject.")
-        return data
-
-    @property
-    def approve(self) -> bool:
-        return self.cleaned_data["decision"] == "approve"

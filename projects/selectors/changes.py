@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, IntegerField, Q, Sum, When
+from django.db.models import Case, Count, IntegerField, Max, Q, Sum, When
 
 from projects.choices import ChangeRequestState
 from projects.models import ChangeRequest, Project
@@ -71,10 +71,15 @@ def change_summary(*, project: Project) -> ChangeSummary:
 
 def change_log(*, project: Project, page: str = "1", page_size: int = PAGE_SIZE) -> ChangeLog:
     """Requests awaiting a decision first, then the newest; three queries (count, rows,
-    summary). The project must carry its current plan: previews are computed from it."""
+    summary). The project must carry its current plan: previews are computed from it.
+
+    Each row carries `review_pk`, its latest governance review (the open one while it waits
+    for a decision; none for a change decided before the gate engine): read through the
+    reverse relation's name, so projects imports nothing of governance."""
     qs = (
         ChangeRequest.objects.filter(project=project)
         .select_related("raised_by", "decided_by")
+        .annotate(review_pk=Max("reviews__pk"))
         .order_by(
             # Awaiting a decision first: that is where someone has to act.
             Case(

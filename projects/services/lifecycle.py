@@ -125,6 +125,10 @@ def project_transition(
     return project
 
 
+# How far along the lifecycle a state is, for gates: a gate moves a project forward only.
+_RANK = {S.PROPOSED: 0, S.APPROVED: 1, S.ACTIVE: 2, S.ON_HOLD: 2, S.CLOSED: 3, S.CANCELLED: 3}
+
+
 def project_pass_gate(
     *,
     project: Project,
@@ -143,6 +147,10 @@ def project_pass_gate(
     The reason is the decision's own (who approved which gate under which workflow version);
     it is audited with the change. Raises DomainError or ConflictError as
     `project_transition` does, before anything is written."""
+    if to is not None and _RANK.get(project.state, 0) >= _RANK.get(to, 0):
+        # The project is there already or past it (a project enrolled mid-way, already active,
+        # passes a gate that approves): passing the gate does not move it back.
+        to = None
     if to is not None and to != project.state:
         why = refusal(project.state, to)
         if why:

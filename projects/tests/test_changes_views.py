@@ -1,9 +1,9 @@
-"""The change-request page: raising (full page and htmx), deciding (director and PMO only),
-the plan an approval leaves, validation, conflicts and a constant number of queries."""
+"""The change-request page: raising (full page and htmx), the link from each pending change
+to its governance review (where it is decided: governance/tests/test_reviews.py), validation
+and a constant number of queries."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,8 +12,7 @@ from django.urls import reverse
 from portfolio.tests.factories import UserFactory
 from projects import services
 from projects.choices import ChangeRequestState
-from projects.models import ChangeRequest, Project
-from projects.tests.factories import MilestoneFactory
+from projects.models import ChangeRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +27,8 @@ def raise_url(project) -> str:
     return reverse("projects:change-raise", args=[project.pk])
 
 
-def decide_url(request) -> str:
-    return reverse("projects:change-decide", args=[request.project_id, request.pk])
+def review_url(request) -> str:
+    return reverse("governance:review", args=[request.reviews.get().pk])
 
 
 def raise_post(**overrides) -> dict:
@@ -45,7 +44,8 @@ def raise_post(**overrides) -> dict:
 
 
 @pytest.fixture
-def submitted(project, pm) -> ChangeRequest:
+def submitted(project, pm, pmo) -> ChangeRequest:
+    # The PMO member exists first: a review's seats are those held when it opens.
     return services.change_request_raise(
         project=project,
         by=pm,
@@ -80,61 +80,52 @@ def test_the_page_is_refused_outside_the_users_scope(client, request, persona, p
     client.force_login(request.getfixturevalue(persona))
     assert client.get(page_url(project)).status_code == 403
     assert client.post(raise_url(project), raise_post()).status_code == 403
-    assert client.post(decide_url(submitted), {"decision": "approve"}).status_code == 403
 
 
-def test_an_executive_may_neither_raise_nor_decide(client, executive, project, submitted):
+def test_an_executive_may_not_raise_but_reads_the_review_link(
+    client, executive, project, submitted
+):
     client.force_login(executive)
     page = client.get(page_url(project))
     assert raise_url(project) not in page.text
-    assert decide_url(submitted) not in page.text
+    assert review_url(submitted) in page.text and "Decide in review" not in page.text
     assert client.get(raise_url(project)).status_code == 403
     assert client.post(raise_url(project), raise_post()).status_code == 403
-    assert (
-        client.post(decide_url(submitted), {"decision": "approve", "version": 1}).status_code == 403
-    )
     assert ChangeRequest.objects.count() == 1
 
 
-def test_the_project_manager_raises_but_never_decides(client, pm, project, submitted):
+def test_the_project_manager_raises_and_follows_the_review(client, pm, project, submitted):
     client.force_login(pm)
     page = client.get(page_url(project))
     assert raise_url(project) in page.text
-    assert decide_url(submitted) not in page.text
-    assert "decided by the portfolio's director or the PMO" in page.text
-    assert client.get(decide_url(submitted)).status_code == 403
-    response = client.post(decide_url(submitted), {"decision": "approve", "version": 1})
-    assert response.status_code == 403
-    submitted.refresh_from_db()
-    assert submitted.state == ChangeRequestState.SUBMITTED
+    assert review_url(submitted) in page.text and "Decide in review" not in page.text
+    assert "decided in its review" in page.text
 
 
 @pytest.mark.parametrize("persona", ["director", "pmo"])
-def test_the_director_and_the_pmo_see_the_decide_action(
+def test_the_director_and_the_pmo_decide_in_the_review(
     client, request, persona, project, submitted
 ):
     client.force_login(request.getfixturevalue(persona))
-    assert decide_url(submitted) in client.get(page_url(project)).text
-    assert client.get(decide_url(submitted)).status_code == 200
+    page = client.get(page_url(project)).text
+    assert review_url(submitted) in page and "Decide in review" in page
+    assert 'data-testid="decision-form"' in client.get(review_url(submitted)).text
 
 
-def test_a_change_request_of_another_project_is_not_found_here(client, director, project):
-    stranger = services.change_request_raise(
-        project=_another_project_of(project),
-        by=director,
-        title="t",
-        description="d",
-        schedule_impact_days=1,
-    )
+def test_the_decide_view_is_gone(client, director, submitted):
     client.force_login(director)
-    url = reverse("projects:change-decide", args=[project.pk, stranger.pk])
+    url = f"/projects/{submitted.project_id}/changes/{submitted.pk}/decide/"
     assert client.get(url).status_code == 404
 
 
-def _another_project_of(project) -> Project:
-    from projects.tests.factories import ProjectFactory
+def test_a_decided_change_links_to_its_decision_record(client, director, project, submitted):
+    from governance.services.reviews import review_decide
 
-    return ProjectFactory(portfolio=project.portfolio)
+    review_decide(review=submitted.reviews.get(), by=director, verdict="approve", comment="")
+    client.force_login(director)
+    page = client.get(page_url(project)).text
+    assert "Decision record" in page and review_url(submitted) in page
+    assert 'data-testid="forecast-finish">28 Dec 2026<' in page
 
 
 # --- Raising --------------------------------------------------------------------------------
@@ -194,138 +185,6 @@ def test_a_negative_cost_impact_may_reduce_the_budget_but_not_below_zero(client,
     assert ChangeRequest.objects.get().cost_impact == Decimal("-20000")
 
 
-# --- Deciding -------------------------------------------------------------------------------
-
-
-def test_the_decision_form_previews_the_plan_approval_would_leave(client, director, submitted):
-    client.force_login(director)
-    response = client.get(decide_url(submitted))
-    assert response.context["outcome"].forecast_finish == date(2026, 12, 28)
-    assert "to <strong>28 Dec 2026</strong>" in response.text
-    assert "to <strong>€295,000</strong>" in response.text
-
-
-def test_approval_moves_the_forecast_finish_and_the_budget(client, director, project, submitted):
-    client.force_login(director)
-    response = client.post(
-        decide_url(submitted),
-        {"decision": "approve", "decision_comment": "Funded from reserve", "version": 1},
-        follow=True,
-    )
-    project.refresh_from_db()
-    assert project.forecast_finish == date(2026, 12, 18) + timedelta(days=10)
-    assert project.budget_at_completion == Decimal("295000.00")
-    submitted.refresh_from_db()
-    assert (submitted.state, submitted.decided_by) == (ChangeRequestState.APPROVED, director)
-    assert "forecast finish 18 Dec 2026 → 28 Dec 2026; BAC €250,000 → €295,000" in response.text
-    assert 'data-testid="forecast-finish">28 Dec 2026<' in response.text
-
-
-def test_approval_moves_the_milestones_the_director_ticks_and_every_page_shows_that_slip(
-    client, director, project, submitted
-):
-    """Before: the forecast finish moved (+77 d on the overview) but no milestone did, so
-    the lists and the dashboard still read the old slip."""
-    from reporting.engine import recompute
-    from reporting.models import ProjectRollup
-
-    go_live = MilestoneFactory(
-        project=project, name="Go-live", baseline_date=date(2026, 11, 2), is_key=True
-    )
-    training = MilestoneFactory(
-        project=project, name="Training", baseline_date=date(2026, 10, 1), is_key=False
-    )
-    done = MilestoneFactory(
-        project=project,
-        name="Kick-off",
-        baseline_date=date(2026, 1, 10),
-        actual_date=date(2026, 1, 10),
-    )
-    client.force_login(director)
-    preview = client.get(decide_url(submitted))
-    assert "Go-live" in preview.text and "2 Nov 2026 → <strong>12 Nov 2026</strong>" in preview.text
-    assert "Kick-off" not in preview.text.split('data-testid="change-milestones"')[1]
-
-    response = client.post(
-        decide_url(submitted),
-        {
-            "decision": "approve",
-            "decision_comment": "Funded",
-            "version": 1,
-            "move_milestones": [go_live.pk],
-        },
-    )
-    assert response.status_code == 302
-    go_live.refresh_from_db()
-    training.refresh_from_db()
-    done.refresh_from_db()
-    assert go_live.forecast_date == date(2026, 11, 12)
-    assert training.forecast_date == date(2026, 10, 1)  # not ticked: kept
-    assert done.forecast_date == date(2026, 1, 10)
-    latest = go_live.forecasts.order_by("-pk").first()
-    assert latest.reason == f"Approved change request: {submitted.title}"
-    recompute(project_ids=[project.pk])
-    assert ProjectRollup.objects.get(project=project).slip_days == 10
-
-
-def test_approval_with_htmx_shows_the_new_plan_in_the_fragment(client, pmo, project, submitted):
-    client.force_login(pmo)
-    response = client.post(
-        decide_url(submitted), {"decision": "approve", "version": 1}, headers=HTMX
-    )
-    assert response["HX-Retarget"] == "#change-log"
-    assert 'data-testid="forecast-finish">28 Dec 2026<' in response.text
-    assert "BAC €250,000 → €295,000" in response.text
-
-
-def test_a_rejection_needs_a_comment_kept_next_to_the_field(client, director, project, submitted):
-    client.force_login(director)
-    response = client.post(decide_url(submitted), {"decision": "reject", "version": 1})
-    assert response.context["form"].errors["decision_comment"] == [
-        "Say why the change is rejected."
-    ]
-    response = client.post(
-        decide_url(submitted),
-        {"decision": "reject", "decision_comment": "No budget left", "version": 1},
-    )
-    assert response.status_code == 302
-    project.refresh_from_db()
-    assert project.budget_at_completion == Decimal("250000.00")
-    assert project.forecast_finish is None
-
-
-def test_a_decision_without_a_button_is_refused(client, director, submitted):
-    client.force_login(director)
-    response = client.post(decide_url(submitted), {"version": 1, "decision_comment": "hm"})
-    assert "Choose Approve or Reject." in response.text
-    assert "hm</textarea>" in response.text
-
-
-def test_a_decision_on_an_old_version_shows_the_conflict(client, director, pmo, submitted):
-    ChangeRequest.objects.filter(pk=submitted.pk).update(version=2)  # edited meanwhile
-    client.force_login(director)
-    response = client.post(
-        decide_url(submitted),
-        {"decision": "approve", "decision_comment": "Go", "version": 1},
-    )
-    assert 'data-testid="conflict"' in response.text
-    assert 'name="version" value="2"' in response.text
-    assert "\nGo</textarea>" in response.text
-    submitted.refresh_from_db()
-    assert submitted.state == ChangeRequestState.SUBMITTED
-
-
-def test_a_decided_change_cannot_be_decided_again(client, director, submitted):
-    services.change_request_decide(
-        request=submitted, expected_version=1, by=director, approve=True, comment=""
-    )
-    client.force_login(director)
-    page = client.get(decide_url(submitted))
-    assert "there is nothing to decide" in page.text
-    response = client.post(decide_url(submitted), {"decision": "approve", "version": 2})
-    assert "Only a submitted change request can be decided." in response.text
-
-
 # --- Query counts ---------------------------------------------------------------------------
 
 
@@ -350,33 +209,3 @@ def test_the_page_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(9):
         response = client.get(page_url(project))
     assert response.context["log"].total == size
-
-
-def test_approval_can_re_baseline_so_the_approved_days_do_not_count_as_slip(
-    client, director, project, submitted
-):
-    late = MilestoneFactory(
-        project=project,
-        name="Go-live",
-        baseline_date=date(2026, 11, 2),
-        forecast_date=date(2026, 11, 9),  # already 7 days late before the change
-        is_key=True,
-    )
-    client.force_login(director)
-    assert "Re-baseline" in client.get(decide_url(submitted)).text
-    response = client.post(
-        decide_url(submitted),
-        {
-            "decision": "approve",
-            "decision_comment": "Part of the plan now",
-            "version": 1,
-            "move_milestones": [late.pk],
-            "schedule_lands": "rebaseline",
-        },
-    )
-    assert response.status_code == 302
-    late.refresh_from_db()
-    project.refresh_from_db()
-    assert (late.baseline_date, late.forecast_date) == (date(2026, 11, 12), date(2026, 11, 19))
-    assert (late.forecast_date - late.baseline_date).days == 7  # its own slip, unchanged
-    assert project.baseline_finish == project.forecast_finish == date(2026, 12, 28)

@@ -149,6 +149,9 @@ STATE_AFTER = [("", "Keep its state"), *Gate._meta.get_field("state_after").choi
 
 
 class GateForm(PanelForm):
+    # The draft as the form was opened: any gate change moves it, so a save made from an older
+    # page is refused rather than overwriting a colleague's change.
+    draft_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
     name = forms.CharField(max_length=100, label="Gate name", help_text="For example “Plan”.")
     phase = forms.CharField(
         max_length=100,
@@ -165,10 +168,15 @@ class GateForm(PanelForm):
     field_order = ["name", "phase", "state_after"]
 
     @classmethod
-    def for_gate(cls, gate: Gate | None, data=None) -> GateForm:
+    def for_gate(cls, gate: Gate | None, data=None, *, draft_version: int = 1) -> GateForm:
         if gate is None:
-            return cls(data=data)
-        initial = {"name": gate.name, "phase": gate.phase, "state_after": gate.state_after}
+            return cls(data=data, initial={"draft_version": draft_version})
+        initial = {
+            "name": gate.name,
+            "phase": gate.phase,
+            "state_after": gate.state_after,
+            "draft_version": draft_version,
+        }
         initial |= cls.panel_initial(gate)
         keep = [u.pk for u in initial["approver_users"]]
         return cls(data=data, initial=initial, keep_people=keep)

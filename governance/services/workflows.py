@@ -140,7 +140,14 @@ def check_panel(data, *, seats: int) -> None:
         raise DomainError("The SLA is between 1 and 365 days.", field="sla_days")
 
 
-def gate_save(*, version: WorkflowVersion, by, data: GateInput, gate: Gate | None = None) -> Gate:
+def gate_save(
+    *,
+    version: WorkflowVersion,
+    by,
+    data: GateInput,
+    gate: Gate | None = None,
+    expected_draft_version: int | None = None,
+) -> Gate:
     """Add a gate to a draft (at the end) or change one of its gates."""
     _require_draft(version)
     name, phase = data.name.strip(), data.phase.strip()
@@ -162,6 +169,13 @@ def gate_save(*, version: WorkflowVersion, by, data: GateInput, gate: Gate | Non
     if clash.exists():
         raise DomainError(f"This version has a gate named “{name}” already.", field="name")
     with transaction.atomic(), acting_as(by, reason=f"Gate saved: {name} ({version})"):
+        current = WorkflowVersion.objects.select_for_update().get(pk=version.pk)
+        if expected_draft_version is not None and current.version != expected_draft_version:
+            raise DomainError(
+                "Someone else changed this draft since you opened the form: your input is kept "
+                "below; look at the draft's gates, then save again if it still applies.",
+                field="draft_version",
+            )
         if gate is None:
             if version.gates.count() >= MAX_GATES:
                 raise DomainError(f"A workflow has at most {MAX_GATES} gates.")

@@ -722,3 +722,29 @@ def test_a_director_reads_the_published_version_not_the_pmos_draft(client, pmo, 
     client.force_login(pmo)
     page = client.get(page_url(v1.workflow)).text
     assert "Draft version 2" in page and "Extra check" in page
+
+
+def test_two_pmo_members_editing_one_draft_do_not_overwrite_each_other(builder, pmo, director):
+    """Both open the Plan gate's form; the first saves; the second's save, made from the page
+    as it was, is refused with their input kept, and goes through once they save again."""
+    workflow = Workflow.objects.create(name="Delivery")
+    draft = workflow.versions.create(number=1)
+    _add_gate(builder, draft, gate_data("Plan", "Build", users=[director]))
+    gate = draft.gates.get()
+    draft.refresh_from_db()
+    seen = draft.version
+    url = reverse("governance:gate-edit", args=[gate.pk])
+    first = gate_data("Plan", "Build", users=[director], sla_days=7)
+    assert builder.post(url, {**first, "draft_version": seen}).status_code == 302
+    second = gate_data("Plan", "Delivery", users=[director], sla_days=3)
+    response = builder.post(url, {**second, "draft_version": seen})
+    assert response.status_code == 200
+    assert "Someone else changed this draft" in response.text
+    assert 'value="Delivery"' in response.text  # what they typed is still there
+    gate.refresh_from_db()
+    assert (gate.phase, gate.sla_days) == ("Build", 7)  # the first save stands
+    draft.refresh_from_db()
+    assert f'name="draft_version" value="{draft.version}"' in response.text
+    assert builder.post(url, {**second, "draft_version": draft.version}).status_code == 302
+    gate.refresh_from_db()
+    assert (gate.phase, gate.sla_days) == ("Delivery", 3)

@@ -187,7 +187,9 @@ def _draft_or_redirect(request: HttpRequest, version: WorkflowVersion) -> HttpRe
 
 def _gate_form_page(request: HttpRequest, version: WorkflowVersion, gate: Gate | None):
     posted = request.method == "POST"
-    form = GateForm.for_gate(gate, data=request.POST if posted else None)
+    form = GateForm.for_gate(
+        gate, data=request.POST if posted else None, draft_version=version.version
+    )
     criteria = criteria_formset(gate, data=request.POST if posted else None)
     criteria_error = ""
     if posted and form.is_valid() and criteria.is_valid():
@@ -197,8 +199,16 @@ def _gate_form_page(request: HttpRequest, version: WorkflowVersion, gate: Gate |
                 by=request.user,
                 data=form.to_input(criteria_values(criteria)),
                 gate=gate,
+                expected_draft_version=form.cleaned_data.get("draft_version"),
             )
         except DomainError as error:
+            if error.field == "draft_version":
+                # Show the draft as it is now on the next save; what was typed stays.
+                form.data = form.data.copy()
+                form.data[form.add_prefix("draft_version")] = str(
+                    WorkflowVersion.objects.get(pk=version.pk).version
+                )
+                error.field = None
             if error.field == "criteria":
                 criteria_error = error.message
             else:

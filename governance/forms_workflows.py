@@ -234,6 +234,7 @@ class PublishForm(forms.Form):
 
 
 class WorkflowRuleForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
     priority = forms.IntegerField(
         min_value=1,
         max_value=MAX_PRIORITY,
@@ -265,6 +266,7 @@ class WorkflowRuleForm(forms.Form):
                 "portfolio": rule.portfolio_id,
                 "category": rule.category,
                 "min_budget": rule.min_budget,
+                "version": rule.version,
             },
         )
 
@@ -280,6 +282,7 @@ class RuleTesterForm(forms.Form):
 
 
 class ChangeRuleForm(PanelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
     name = forms.CharField(max_length=100)
     priority = forms.IntegerField(
         min_value=1,
@@ -312,6 +315,7 @@ class ChangeRuleForm(PanelForm):
             "priority": rule.priority,
             "min_cost_impact": rule.min_cost_impact,
             "min_schedule_days": rule.min_schedule_days,
+            "version": rule.version,
         } | cls.panel_initial(rule)
         keep = [u.pk for u in initial["approver_users"]]
         return cls(data=data, initial=initial, keep_people=keep)

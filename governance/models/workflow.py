@@ -185,6 +185,7 @@ class WorkflowRule(models.Model):
         blank=True,
         validators=[MinValueValidator(0)],
     )
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["priority"]
@@ -211,6 +212,7 @@ class ChangeRule(Panel):
         "Schedule impact at least (days)", null=True, blank=True
     )
     priority = models.PositiveSmallIntegerField(unique=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["priority"]

@@ -15,7 +15,7 @@ from django.db.models import ProtectedError
 
 from governance.choices import RuleKind
 from governance.models import ChangeRule
-from governance.services.workflows import check_panel
+from governance.services.workflows import check_panel, claim_version
 from ppm.audit import acting_as
 from projects.services.common import DomainError
 
@@ -72,7 +72,13 @@ def _check(data: ChangeRuleInput, rule: ChangeRule | None) -> str:
     return name
 
 
-def change_rule_save(*, by, data: ChangeRuleInput, rule: ChangeRule | None = None) -> ChangeRule:
+def change_rule_save(
+    *,
+    by,
+    data: ChangeRuleInput,
+    rule: ChangeRule | None = None,
+    expected_version: int | None = None,
+) -> ChangeRule:
     """Add a change rule or change one. Reviews already opened keep the panel they froze."""
     name = _check(data, rule)
     rule = rule or ChangeRule()
@@ -84,6 +90,7 @@ def change_rule_save(*, by, data: ChangeRuleInput, rule: ChangeRule | None = Non
     rule.veto_group = data.veto_group
     try:
         with transaction.atomic(), acting_as(by, reason=f"Change rule saved: {name}"):
+            claim_version(rule, expected_version, what="rule")
             rule.save()
             rule.approver_groups.set(data.approver_groups)
             rule.approver_users.set(data.approver_users)

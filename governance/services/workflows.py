@@ -289,6 +289,25 @@ def workflow_for(*, portfolio_id: int, category: str, budget: Decimal) -> Workfl
     return version
 
 
+STALE = (
+    "Someone else changed this {what} since you opened it: your input is kept below; look at "
+    "the {what} as it is now, then save again if yours still applies."
+)
+
+
+def claim_version(row, expected: int | None, *, what: str) -> None:
+    """Lock `row` (a rule being edited) and refuse the save when it moved past `expected`, the
+    version the editor's page showed; on success its version moves on with the save. Raises
+    DomainError(field="version") naming the row's current version in `row.version`."""
+    if row.pk is None:
+        return
+    current = type(row).objects.select_for_update().values_list("version", flat=True).get(pk=row.pk)
+    if expected is not None and current != expected:
+        row.version = current
+        raise DomainError(STALE.format(what=what), field="version")
+    row.version = current + 1
+
+
 def rule_save(
     *,
     by,
@@ -298,6 +317,7 @@ def rule_save(
     category: str = "",
     min_budget: Decimal | None = None,
     rule: WorkflowRule | None = None,
+    expected_version: int | None = None,
 ) -> WorkflowRule:
     if portfolio is None and not category and min_budget is None:
         raise DomainError(
@@ -310,6 +330,7 @@ def rule_save(
     rule.category, rule.min_budget = category, min_budget
     try:
         with transaction.atomic(), acting_as(by, reason="Workflow selection rule saved"):
+            claim_version(rule, expected_version, what="rule")
             rule.save()
     except IntegrityError:
         if WorkflowRule.objects.filter(priority=priority).exclude(pk=rule.pk).exists():

@@ -748,3 +748,33 @@ def test_two_pmo_members_editing_one_draft_do_not_overwrite_each_other(builder, 
     assert builder.post(url, {**second, "draft_version": draft.version}).status_code == 302
     gate.refresh_from_db()
     assert (gate.phase, gate.sla_days) == ("Delivery", 3)
+
+
+def test_a_rule_edited_by_two_people_keeps_the_first_save_and_the_seconds_input(
+    builder, pmo, director
+):
+    heavy = published_workflow(
+        pmo, [{"name": "Board", "phase": "Run", "portfolio_director": True}], name="Heavy"
+    )
+    rule = WorkflowRule.objects.create(workflow=heavy.workflow, priority=10, min_budget=1000)
+    url = reverse("governance:workflow-rule-edit", args=[rule.pk])
+    base = {"priority": 10, "workflow": heavy.workflow_id, "version": 1}
+    assert builder.post(url, base | {"min_budget": "5000"}).status_code == 302
+    response = builder.post(url, base | {"category": "erp", "min_budget": ""})
+    assert response.status_code == 200 and "Someone else changed this rule" in response.text
+    assert 'name="version" value="2"' in response.text
+    rule.refresh_from_db()
+    assert (rule.min_budget, rule.category, rule.version) == (5000, "", 2)
+    assert builder.post(url, base | {"category": "erp", "version": 2}).status_code == 302
+    rule.refresh_from_db()
+    assert (rule.min_budget, rule.category, rule.version) == (None, "erp", 3)
+
+    change = ChangeRule.objects.create(name="Large", priority=1, portfolio_director=True)
+    url = reverse("governance:change-rule-edit", args=[change.pk])
+    data = {"name": "Large", "priority": 1, "rule": "any", "sla_days": 5}
+    data |= {"portfolio_director": "on", "version": 1}
+    assert builder.post(url, data | {"min_cost_impact": "50000"}).status_code == 302
+    response = builder.post(url, data | {"min_cost_impact": "80000"})
+    assert "Someone else changed this rule" in response.text and 'value="80000"' in response.text
+    change.refresh_from_db()
+    assert (change.min_cost_impact, change.version) == (50000, 2)

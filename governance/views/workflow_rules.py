@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -65,12 +66,26 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _show_current_version(form, rule) -> None:
+    """After a refused stale save, the form carries the rule's version as it is now, so the
+    next save (of the input kept) goes through; the refusal is shown above the form."""
+    if rule is None or "version" not in form.errors:
+        return
+    form.errors[NON_FIELD_ERRORS] = form.errors.pop("version")
+    form.data = form.data.copy()
+    form.data[form.add_prefix("version")] = str(rule.version)
+
+
 def _rule_form_page(request: HttpRequest, rule: WorkflowRule | None) -> HttpResponse:
     form = WorkflowRuleForm.for_rule(rule, data=request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
+        values = dict(form.cleaned_data)
+        seen = values.pop("version", None)
         saved, _ = call_service(
-            form, lambda: service.rule_save(by=request.user, rule=rule, **form.cleaned_data)
+            form,
+            lambda: service.rule_save(by=request.user, rule=rule, expected_version=seen, **values),
         )
+        _show_current_version(form, rule)
         if saved is not None:
             messages.success(request, f"Selection rule {saved.priority} saved.")
             return redirect("governance:workflow-rules")
@@ -127,9 +142,13 @@ def _change_rule_form_page(request: HttpRequest, rule: ChangeRule | None) -> Htt
         saved, _ = call_service(
             form,
             lambda: change_service.change_rule_save(
-                by=request.user, data=form.to_input(), rule=rule
+                by=request.user,
+                data=form.to_input(),
+                rule=rule,
+                expected_version=form.cleaned_data.get("version"),
             ),
         )
+        _show_current_version(form, rule)
         if saved is not None:
             messages.success(request, f"Change rule “{saved.name}” saved.")
             return redirect("governance:change-rules")

@@ -3,9 +3,11 @@ change request) where they hold a seat, or stand in for someone who does under a
 in force now — oldest due first, with the rule's progress and whether they decided already.
 
 A fixed number of queries whatever the number of reviews: the person's delegations, the
-reviews (found through the GIN index on `ReviewSeat.holders`), their seats, their decisions,
-and the delegations of everyone holding a seat in them (the rule counts a delegate's decision
-for the holder). The rule itself is `governance.decision_rule`, asked in memory.
+reviews (found through the GIN index on `ReviewSeat.holders`), their decisions, the seats of
+the page shown and of the reviews someone decided on, and the delegations of everyone holding
+those seats (the rule counts a delegate's decision for the holder). The rule itself is
+`governance.decision_rule`, asked in memory. The list is paged (50 a page); its counts are
+over every review.
 """
 
 from __future__ import annotations
@@ -223,16 +225,9 @@ class DecisionRow(NamedTuple):
     at: datetime
 
 
-def _seats_and_decisions(reviews):
-    """Each review's seats and decisions, in two queries (the reviews as a subquery: a list
-    of hundreds of ids costs more to send than the rows)."""
-    seats: dict[int, list[SeatRow]] = defaultdict(list)
-    for review_id, *row in (
-        ReviewSeat.objects.filter(review__in=reviews.values("pk"))
-        .order_by("review_id", "is_veto", "pk")
-        .values_list("review_id", "pk", "label", "is_veto", "holders")
-    ):
-        seats[review_id].append(SeatRow(*row))
+def _decisions(reviews) -> dict[int, list[DecisionRow]]:
+    """Each open review's decisions, in one query (the reviews as a subquery: a list of
+    hundreds of ids costs more to send than the rows)."""
     decisions: dict[int, list[DecisionRow]] = defaultdict(list)
     for review_id, *row in (
         ReviewDecision.objects.filter(review__in=reviews.values("pk"))
@@ -240,30 +235,90 @@ def _seats_and_decisions(reviews):
         .values_list("review_id", "person_id", "verdict", "at")
     ):
         decisions[review_id].append(DecisionRow(*row))
-    return seats, decisions
+    return decisions
 
 
-def decisions_waiting(user, *, now: datetime | None = None) -> list[Waiting]:
-    """Every open review `user` may decide on, oldest due first: five queries."""
+def _seats(reviews, only: Iterable[int] | None = None) -> dict[int, list[SeatRow]]:
+    """The seats of the open reviews (of those in `only`, when given), in one query."""
+    wanted = (
+        ReviewSeat.objects.filter(review__in=reviews.values("pk"))
+        if only is None
+        else ReviewSeat.objects.filter(review_id__in=sorted(set(only)))
+    )
+    seats: dict[int, list[SeatRow]] = defaultdict(list)
+    for review_id, *row in wanted.order_by("review_id", "is_veto", "pk").values_list(
+        "review_id", "pk", "label", "is_veto", "holders"
+    ):
+        seats[review_id].append(SeatRow(*row))
+    return seats
+
+
+@dataclass(frozen=True)
+class Approvals:
+    """One page of what waits for a person, and the counts over all of it."""
+
+    rows: list[Waiting]  # the page shown, soonest due first
+    total: int  # open reviews where they hold (or stand in for) a seat
+    pending: int  # of those, where they still have a decision to make
+    overdue: int  # of the pending, past their SLA
+    page: int
+    pages: int
+
+
+PAGE_SIZE = 50
+
+
+def approvals_for(
+    user, *, now: datetime | None = None, page: int = 1, per_page: int | None = PAGE_SIZE
+) -> Approvals:
+    """The open reviews `user` may decide on: the counts over all of them, and the rows of
+    `page` (every row when `per_page` is None). Five queries whatever the number.
+
+    A reviewer may hold hundreds: whether each still waits for them is worked out for all
+    (a review nobody has decided on yet waits for every seat holder, with no rule to ask),
+    the rule's progress and the rest of a row only for the page shown."""
     if not user.is_authenticated:
-        return []
+        return Approvals([], 0, 0, 0, 1, 1)
     now = now or timezone.now()
     mine = standing_in_for(user, now=now)
     holders_of = {d.holder_id: d.holder for d in mine}
     open_reviews = _open_reviews([user.pk, *holders_of])
     reviews = _rows(open_reviews)
     if not reviews:
-        return []
-    seats_of, decisions_of = _seats_and_decisions(open_reviews)
+        return Approvals([], 0, 0, 0, 1, 1)
+    pages = 1 if per_page is None else max(1, -(-len(reviews) // per_page))
+    page = min(max(page, 1), pages)
+    shown = reviews if per_page is None else reviews[(page - 1) * per_page : page * per_page]
+    shown_ids = {r.pk for r in shown}
+    # Decisions of all; seats only where the answer needs them: the page, and the reviews
+    # someone has decided on (whether the person still may decide depends on who did).
+    decisions_of = _decisions(open_reviews)
+    seats_of = _seats(open_reviews, None if per_page is None else shown_ids | set(decisions_of))
     everyone = {h for seats in seats_of.values() for s in seats for h in s.holders}
     delegations = delegations_in_force(Delegation.objects.filter(holder_id__in=everyone))
+    pending = overdue = 0
+    rows = []
     # One reverse for the whole list (a reverse per row costs more than the row's rule).
     url_prefix = reverse("governance:review", args=[0]).removesuffix("0/")
     zone = timezone.get_current_timezone()
-    rows = []
     for review in reviews:
-        seats, decisions = seats_of[review.pk], decisions_of[review.pk]
+        decisions = decisions_of.get(review.pk, [])
+        seats = seats_of.get(review.pk, [])
+        if review.pk not in shown_ids:
+            # Not on the page: only whether it waits for them. Found through their seat, a
+            # review nobody decided on waits for them.
+            waits = not decisions or bool(
+                open_to(user.pk, review, seats, decisions, delegations, now=now)
+            )
+            pending += waits
+            overdue += waits and review.due_at < now
+            continue
         outcome = evaluate(review, seats, decisions, delegations)
+        decided = not open_to(
+            user.pk, review, seats, decisions, delegations, now=now, before=outcome
+        )
+        pending += not decided
+        overdue += (not decided) and review.due_at < now
         held = {h for s in seats for h in s.holders}
         mine_here = [d for d in decisions if d.person_id == user.pk]
         subject, code = review.subject
@@ -273,9 +328,7 @@ def decisions_waiting(user, *, now: datetime | None = None) -> list[Waiting]:
                 outcome=outcome,
                 rule=rule_in_words(review, seats),
                 overdue=review.due_at < now,
-                decided=not open_to(
-                    user.pk, review, seats, decisions, delegations, now=now, before=outcome
-                ),
+                decided=decided,
                 my_verdict=PAST[mine_here[-1].verdict] if mine_here else "",
                 for_whom=tuple(
                     h.get_full_name() or h.username
@@ -289,7 +342,12 @@ def decisions_waiting(user, *, now: datetime | None = None) -> list[Waiting]:
                 due_on=_day(review.due_at, zone),
             )
         )
-    return rows
+    return Approvals(rows, len(reviews), pending, overdue, page, pages)
+
+
+def decisions_waiting(user, *, now: datetime | None = None) -> list[Waiting]:
+    """Every open review `user` may decide on, oldest due first (every row)."""
+    return approvals_for(user, now=now, per_page=None).rows
 
 
 @dataclass(frozen=True)
@@ -299,5 +357,6 @@ class WaitingCounts:
 
 
 def waiting_counts(user, *, now: datetime | None = None) -> WaitingCounts:
-    rows = [w for w in decisions_waiting(user, now=now) if not w.decided]
-    return WaitingCounts(len(rows), sum(1 for w in rows if w.overdue))
+    """The same counts as My approvals' (one page's worth of rows is built with them)."""
+    found = approvals_for(user, now=now, per_page=1)
+    return WaitingCounts(found.pending, found.overdue)

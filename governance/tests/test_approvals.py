@@ -200,3 +200,23 @@ def test_the_list_takes_a_fixed_number_of_queries(
     assert response.text.count('data-testid="approval-row"') == size
     assert Review.objects.filter(state=ReviewState.OPEN).count() == size
     assert ReviewSeat.objects.filter(holders__contains=[director.pk]).count() == size
+
+
+def test_a_long_list_is_paged_and_counted_over_every_review(
+    client, director, pm, portfolio, django_assert_num_queries
+):
+    _many_reviews(55, director, pm, portfolio)
+    client.force_login(director)
+    first = client.get(URL)
+    assert first.text.count('data-testid="approval-row"') == 50
+    # Deferring leaves the decision to make: all 55 wait, whichever page they are on.
+    assert "55 waiting for you" in first.text and "Page 1 of 2" in first.text
+    with django_assert_num_queries(8):
+        second = client.get(URL, {"page": 2})
+    assert second.text.count('data-testid="approval-row"') == 5
+    assert "55 waiting for you" in second.text
+    due = [w.review.due_at for w in decisions_waiting(director)]
+    assert due == sorted(due) and len(due) == 55
+    assert waiting_counts(director).waiting == 55
+    for odd in ("0", "99", "x", "９"):
+        assert client.get(URL, {"page": odd}).status_code == 200

@@ -13,7 +13,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from governance.selectors.approvals import decisions_waiting, waiting_counts
+from governance.selectors.approvals import approvals_for, waiting_counts
 from ppm.roles import ALL_ROLES, has_role
 
 
@@ -28,16 +28,18 @@ def _require_a_role(request: HttpRequest) -> None:
 @login_required
 def my_approvals(request: HttpRequest) -> HttpResponse:
     _require_a_role(request)
-    now = timezone.now()
-    rows = decisions_waiting(request.user, now=now)
-    pending = [w for w in rows if not w.decided]
+    page = request.GET.get("page", "1")
+    found = approvals_for(
+        request.user, now=timezone.now(), page=int(page) if page.isdigit() and len(page) < 7 else 1
+    )
     return render(
         request,
         "governance/approvals.html",
         {
-            "rows": rows,
-            "pending": len(pending),
-            "overdue": sum(1 for w in pending if w.overdue),
+            "rows": found.rows,
+            "found": found,
+            "pending": found.pending,
+            "overdue": found.overdue,
         },
     )
 

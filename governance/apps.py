@@ -6,6 +6,7 @@ class GovernanceConfig(AppConfig):
     verbose_name = "Governance"
 
     def ready(self) -> None:
+        from governance import tasks  # noqa: F401  (registered in every process, as beat names it)
         from governance.services.reviews import change_review_open
         from projects.models import ChangeRequest
         from projects.signals import change_request_submitted

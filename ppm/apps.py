@@ -11,9 +11,13 @@ class PpmConfig(AppConfig):
         from ppm.signals import ensure_role_groups
 
         install_decimal_decoding()
+        # Register the notification tasks in every process (as reporting does its engine's):
+        # the beat schedule names them, and every name it holds must be registered
+        # (reporting/tests/test_task_names.py).
         # The admin's sign-in counts failures with ours (one throttle, two doors).
         from django.contrib import admin
 
+        import ppm.tasks  # noqa: F401
         from ppm.accounts.forms import AdminLoginForm
 
         admin.site.login_form = AdminLoginForm

@@ -29,9 +29,8 @@ def _require_a_role(request: HttpRequest) -> None:
 def my_approvals(request: HttpRequest) -> HttpResponse:
     _require_a_role(request)
     page = request.GET.get("page", "1")
-    found = approvals_for(
-        request.user, now=timezone.now(), page=int(page) if page.isdigit() and len(page) < 7 else 1
-    )
+    number = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
+    found = approvals_for(request.user, now=timezone.now(), page=number)
     return render(
         request,
         "governance/approvals.html",

@@ -25,18 +25,7 @@ from django.utils import timezone
 from governance import decision_rule
 from governance.choices import ReviewKind, ReviewState, RuleKind, Verdict
 from governance.models import Delegation, Review, ReviewDecision, ReviewSeat
-from governance.services.reviews import _window, evaluate
-
-
-def delegations_in_force(rows: Iterable[Delegation]) -> list[decision_rule.Delegation]:
-    """The rule's view of delegation rows: each in force from its first day's midnight to the
-    midnight after its last (organisation's zone), cut short when it was ended early."""
-    out = []
-    for d in rows:
-        starts, ends = _window(d)
-        if starts < ends:
-            out.append(decision_rule.Delegation(d.holder_id, d.delegate_id, starts, ends))
-    return out
+from governance.services.reviews import _window, delegations_in_force, evaluate
 
 
 def standing_in_for(user, *, now: datetime) -> list[Delegation]:

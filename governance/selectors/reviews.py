@@ -21,12 +21,11 @@ from governance.choices import ReviewKind, ReviewState, Verdict
 from governance.models import Delegation, Review, ReviewDecision, ReviewSeat
 from governance.selectors.approvals import (
     PAST,
-    delegations_in_force,
     open_to,
     progress_in_words,
     rule_in_words,
 )
-from governance.services.reviews import evaluate, may_decide
+from governance.services.reviews import delegations_in_force, evaluate, may_decide
 from ppm.access import can_view
 from ppm.roles import Role, has_role
 from projects import metrics

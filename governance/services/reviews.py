@@ -45,6 +45,7 @@ from projects.choices import LifecycleState as S
 from projects.models import ChangeRequest, Project
 from projects.services.changes import change_request_decide
 from projects.services.common import DomainError, save_versioned
+from projects.services.dates import check_calendar
 from projects.services.lifecycle import project_pass_gate
 
 User = get_user_model()
@@ -487,14 +488,19 @@ def _window(d: Delegation) -> tuple[datetime, datetime]:
     return starts, ends
 
 
-def _delegations(holders: Iterable[int]) -> list[decision_rule.Delegation]:
-    rows = Delegation.objects.filter(holder_id__in=set(holders))
+def delegations_in_force(rows: Iterable[Delegation]) -> list[decision_rule.Delegation]:
+    """The rule's view of delegation rows: each in force from its first day's midnight to the
+    midnight after its last (organisation's zone), cut short when it was ended early."""
     out = []
     for d in rows:
         starts, ends = _window(d)
         if starts < ends:
             out.append(decision_rule.Delegation(d.holder_id, d.delegate_id, starts, ends))
     return out
+
+
+def _delegations(holders: Iterable[int]) -> list[decision_rule.Delegation]:
+    return delegations_in_force(Delegation.objects.filter(holder_id__in=set(holders)))
 
 
 def evaluate(review: Review, seats, decisions, delegations) -> decision_rule.Outcome:
@@ -687,6 +693,8 @@ def delegation_create(
         raise DomainError("Choose someone else to decide while you are away.", field="delegate")
     if not delegate.is_active:
         raise DomainError("That person's account is inactive.", field="delegate")
+    for day, field in ((starts, "starts"), (ends, "ends")):
+        check_calendar(day, field=field)
     today = timezone.localdate()
     if ends < starts:
         raise DomainError("The last day cannot be before the first.", field="ends")

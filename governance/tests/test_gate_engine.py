@@ -349,3 +349,17 @@ def test_an_approver_from_outside_the_portfolio_opens_the_evidence_cited(
     assert b"".join(response.streaming_content) == b"%PDF-1.7 the plan"
     client.force_login(other_pm)
     assert client.get(url).status_code == 404
+
+
+def test_a_delegation_in_year_9999_is_refused_next_to_its_field(approvers, outsider):
+    """Its window would end on 1 Jan 10000, which no date can hold: every page asking the
+    rule would fail for everyone the holder sits with."""
+    for starts, ends, field in (
+        (date(9999, 6, 1), date(9999, 12, 31), "starts"),
+        (timezone.localdate(), date(9999, 12, 31), "ends"),
+    ):
+        with pytest.raises(DomainError) as refused:
+            reviews.delegation_create(
+                holder=approvers[0], delegate=outsider, starts=starts, ends=ends
+            )
+        assert refused.value.field == field

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from governance.selectors.approvals import approvals_for, waiting_counts
+from ppm.params import parse_int
 from ppm.roles import ALL_ROLES, has_role
 
 
@@ -28,9 +29,9 @@ def _require_a_role(request: HttpRequest) -> None:
 @login_required
 def my_approvals(request: HttpRequest) -> HttpResponse:
     _require_a_role(request)
-    page = request.GET.get("page", "1")
-    number = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
-    found = approvals_for(request.user, now=timezone.now(), page=number)
+    # A page past the end shows the last; anything that is not a page number, the first.
+    page = parse_int(request.GET.get("page"), min_value=1) or 1
+    found = approvals_for(request.user, now=timezone.now(), page=page)
     return render(
         request,
         "governance/approvals.html",

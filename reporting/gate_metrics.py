@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 
 from governance.choices import ReviewKind, ReviewState
@@ -66,8 +67,6 @@ def rows(*, portfolio_ids: Sequence[int], since: datetime | None = None) -> list
         portfolio_id__in=list(portfolio_ids), kind__in=(ReviewKind.GATE, ReviewKind.INTAKE)
     ).exclude(state=ReviewState.WITHDRAWN)
     if since is not None:
-        from django.db.models import Q
-
         qs = qs.filter(Q(decided_at__isnull=True) | Q(decided_at__gte=since))
     return [
         Row(*values)

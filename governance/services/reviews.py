@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
@@ -129,9 +130,9 @@ def _open_review(
             f"The rule needs {panel.rule_m} approvals but only {len(voting)} approvers exist "
             "for this project. Ask the PMO to fix the gate."
         )
+    # The subject names the gate (and version) for gate and intake reviews: attempts count
+    # per gate of a version; a change request's per change.
     previous = Review.objects.filter(kind=kind, **subject)
-    if "gate" in subject or kind == ReviewKind.INTAKE:
-        previous = previous.filter(gate=subject.get("gate", getattr(panel, "pk", None)))
     review = Review.objects.create(
         kind=kind,
         portfolio=portfolio,
@@ -453,8 +454,6 @@ class DefaultChangePanel:
     pk = None
 
     def __init__(self):
-        from django.contrib.auth.models import Group
-
         self.approver_users = User.objects.none()
         self.approver_groups = Group.objects.filter(name=Role.PMO)
         self.sla_days = settings.CHANGE_REQUEST_DECISION_DAYS

@@ -725,17 +725,35 @@ def rebuild_series(*, as_of: date | None = None) -> int:
 _SNAPSHOT = """
 INSERT INTO projects_projectrollupsnapshot (
     taken_on, project_id, portfolio_id, state, bac, pv, ev, ac, eac, cpi, spi, slip_days,
-    exposure, health_rag, reported_rag
+    exposure, health_rag, reported_rag, milestones_slipping, milestones_achieved,
+    milestones_on_time, open_risks, high_risks, fy_plan, status_overdue
 )
 SELECT %(taken_on)s, project_id, portfolio_id, state, bac, pv, ev, ac, eac, cpi, spi,
-       slip_days, exposure, health_rag, reported_rag
+       slip_days, exposure, health_rag, reported_rag, milestones_slipping,
+       milestones_achieved, milestones_on_time, open_risks, high_risks, fy_plan,
+       -- The engine's no_current_report predicate, against the period due at the rollup's
+       -- own as_of (projects.metrics.report_due_period_end: last month's last day).
+       first_report_due <= (date_trunc('month', as_of) - interval '1 day')::date
+       AND (last_report_period_end IS NULL
+            OR last_report_period_end < (date_trunc('month', as_of) - interval '1 day')::date)
 FROM projects_projectrollup
-ON CONFLICT (taken_on, project_id) DO NOTHING
+ON CONFLICT (taken_on, project_id) DO UPDATE SET
+    portfolio_id = EXCLUDED.portfolio_id, state = EXCLUDED.state, bac = EXCLUDED.bac,
+    pv = EXCLUDED.pv, ev = EXCLUDED.ev, ac = EXCLUDED.ac, eac = EXCLUDED.eac,
+    cpi = EXCLUDED.cpi, spi = EXCLUDED.spi, slip_days = EXCLUDED.slip_days,
+    exposure = EXCLUDED.exposure, health_rag = EXCLUDED.health_rag,
+    reported_rag = EXCLUDED.reported_rag, milestones_slipping = EXCLUDED.milestones_slipping,
+    milestones_achieved = EXCLUDED.milestones_achieved,
+    milestones_on_time = EXCLUDED.milestones_on_time, open_risks = EXCLUDED.open_risks,
+    high_risks = EXCLUDED.high_risks, fy_plan = EXCLUDED.fy_plan,
+    status_overdue = EXCLUDED.status_overdue
 """
 
 
 def snapshot(*, taken_on: date | None = None) -> int:
-    """Copy every project's rollup into the dated history; taking it twice a day is a no-op."""
+    """Copy every project's rollup into the dated history, one row per project and day: a
+    second snapshot the same day (a report run after the weekly one) replaces the first, so
+    the day's row holds the figures the last report of that day printed."""
     with connection.cursor() as cursor:
         cursor.execute(_SNAPSHOT, {"taken_on": taken_on or timezone.localdate()})
         return cursor.rowcount

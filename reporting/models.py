@@ -145,6 +145,18 @@ class ProjectRollupSnapshot(models.Model):
     exposure = models.IntegerField()
     health_rag = models.CharField(max_length=5)
     reported_rag = models.CharField(max_length=5, blank=True)
+    # The rest of the KPI catalogue's measures, so every catalogue figure has a trend
+    # (reporting.trends). Snapshots taken before these columns existed hold the defaults.
+    milestones_slipping = models.IntegerField(default=0)
+    milestones_achieved = models.IntegerField(default=0)
+    milestones_on_time = models.IntegerField(default=0)
+    open_risks = models.IntegerField(default=0)
+    high_risks = models.IntegerField(default=0)
+    fy_plan = _money(default=0)
+    status_overdue = models.BooleanField(
+        default=False,
+        help_text="The project counted in Status overdue on the day (kpis 'status_overdue').",
+    )
 
     class Meta:
         db_table = "projects_projectrollupsnapshot"

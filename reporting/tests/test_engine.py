@@ -297,15 +297,19 @@ def test_portfolio_figures_are_sums_of_their_projects(pm, portfolio, busy_projec
     assert totals.exposure == 22
 
 
-def test_the_snapshot_is_taken_once_a_day(busy_project):
+def test_a_second_snapshot_the_same_day_replaces_the_first(busy_project):
     from reporting.engine import snapshot
     from reporting.models import ProjectRollupSnapshot
 
     recompute(as_of=AS_OF)
     assert snapshot(taken_on=AS_OF) == 1
-    assert snapshot(taken_on=AS_OF) == 0
+    ProjectRollup.objects.filter(project=busy_project).update(high_risks=7)
+    assert snapshot(taken_on=AS_OF) == 1
     row = ProjectRollupSnapshot.objects.get(project=busy_project)
-    assert row.cpi == ProjectRollup.objects.get(project=busy_project).cpi
+    rollup = ProjectRollup.objects.get(project=busy_project)
+    assert row.cpi == rollup.cpi
+    assert row.high_risks == 7
+    assert (row.milestones_slipping, row.fy_plan) == (rollup.milestones_slipping, rollup.fy_plan)
 
 
 def test_priority_score_follows_the_weighted_definition(pm):

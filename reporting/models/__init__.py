@@ -1,0 +1,22 @@
+"""reporting's models: the rollup tables the engine writes (`rollups`) and the reports made
+from them (`reports`: definitions, their schedules, runs and deliveries)."""
+
+from reporting.models.rollups import (
+    IN_FLIGHT,
+    PortfolioDemand,
+    PortfolioMonth,
+    PortfolioRollup,
+    PortfolioSeriesState,
+    ProjectRollup,
+    ProjectRollupSnapshot,
+)
+
+__all__ = [
+    "IN_FLIGHT",
+    "PortfolioDemand",
+    "PortfolioMonth",
+    "PortfolioRollup",
+    "PortfolioSeriesState",
+    "ProjectRollup",
+    "ProjectRollupSnapshot",
+]

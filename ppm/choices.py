@@ -12,6 +12,7 @@ class NotificationKind(models.TextChoices):
     CHANGE_DECIDED = "change_decided", "Change request decided"
     STATUS_DUE = "status_due", "Status report due"
     INTAKE_DECIDED = "intake_decided", "Proposal decided"
+    REPORT_FAILED = "report_failed", "Report failed"
     OTHER = "other", "Notice"
 
 

@@ -176,6 +176,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Reviews past their SLA: approvers and requester told once (governance/tasks.py).
     "reviews-overdue": {"task": "governance.flag_overdue_reviews", "schedule": 15 * 60.0},
+    # Report schedules live in their own table (reporting.models.ReportSchedule), edited by
+    # the PMO in the app; this one task fires whatever is due, each due time once.
+    "reports-dispatch": {"task": "reporting.dispatch_reports", "schedule": 60.0},
 }
 
 # --- Auth.
@@ -206,6 +209,8 @@ if NUM_PROXIES < 0:
 # Evidence attached to a gate checklist: the largest file accepted (bytes). Files are stored
 # through Django's storage API (STORAGES["default"]): local MEDIA_ROOT by default.
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+# A report PDF up to this size (bytes) is attached to its mail; a larger one is linked.
+REPORT_ATTACH_MAX_BYTES = env_int("REPORT_ATTACH_MAX_BYTES", 5 * 1024 * 1024)
 # Days a submitted change request may wait for its decision before My approvals flags it.
 CHANGE_REQUEST_DECISION_DAYS = env_int("CHANGE_REQUEST_DECISION_DAYS", 10)
 

@@ -86,16 +86,13 @@ class Selection:
         return self.portfolio.name if self.portfolio else "All my portfolios"
 
 
-def select_portfolios(*, user: AbstractBaseUser, portfolio_id: int | None) -> Selection:
-    """The portfolios `user` may see (with their rollup, series state and this year's
-    envelope, in one query), and the one asked for. A portfolio outside the user's scope is
-    refused with 403 whether or not it exists, so the answer leaks nothing."""
+def _with_figures(portfolios) -> list[Portfolio]:
+    """`portfolios` with their rollup, series state and this year's envelope, in one query."""
     # This fiscal year by the PMO's start month, worked out in the same query.
     fy_start = policy_value("fiscal_year_start_month")
     year = current_fiscal_year_expression(fy_start)
-    choices = list(
-        scope(Portfolio.objects.all(), user)
-        .select_related("rollup", "series_state", "director")
+    return list(
+        portfolios.select_related("rollup", "series_state", "director")
         .annotate(
             fy_start=fy_start,
             envelope=Subquery(
@@ -108,6 +105,13 @@ def select_portfolios(*, user: AbstractBaseUser, portfolio_id: int | None) -> Se
         )
         .order_by("name", "pk")
     )
+
+
+def select_portfolios(*, user: AbstractBaseUser, portfolio_id: int | None) -> Selection:
+    """The portfolios `user` may see (with their rollup, series state and this year's
+    envelope, in one query), and the one asked for. A portfolio outside the user's scope is
+    refused with 403 whether or not it exists, so the answer leaks nothing."""
+    choices = _with_figures(scope(Portfolio.objects.all(), user))
     if portfolio_id is None:
         chosen = choices[0] if len(choices) == 1 else None
         return Selection(choices, chosen)
@@ -115,6 +119,14 @@ def select_portfolios(*, user: AbstractBaseUser, portfolio_id: int | None) -> Se
         if portfolio.pk == portfolio_id:
             return Selection(choices, portfolio)
     raise PermissionDenied("This portfolio is not one you may see.")
+
+
+def selection_of(portfolio_ids: list[int]) -> Selection:
+    """The selection of exactly these portfolios, as the dashboard of a reader who may see
+    them all and chose them shows it (a report's scope, already checked against its readers:
+    reporting.services.reports)."""
+    choices = _with_figures(Portfolio.objects.filter(pk__in=portfolio_ids))
+    return Selection(choices, choices[0] if len(choices) == 1 else None)
 
 
 # --- The figures ---------------------------------------------------------------------------

@@ -24,6 +24,9 @@ from django.db import connection
 
 from projects.tasks import RECOMPUTE_ALL, RECOMPUTE_STALE, SCHEDULED_KEY
 from reporting.engine import rebuild_series, recompute, snapshot, vacuum_rewritten
+from reporting.services.delivery import deliver
+from reporting.services.reports import render_run
+from reporting.services.schedules import dispatch_due
 
 log = logging.getLogger(__name__)
 
@@ -140,3 +143,24 @@ def recompute_all(as_of: str | None = None) -> int:
 def snapshot_rollups() -> int:
     """The weekly snapshot of every project's rollup (trend history); idempotent per day."""
     return snapshot()
+
+
+# --- Reports --------------------------------------------------------------------------------
+
+
+@shared_task(name="reporting.dispatch_reports", ignore_result=True)
+def dispatch_reports() -> int:
+    """Each minute (beat): fire the report schedules that are due, each once."""
+    return dispatch_due()
+
+
+@shared_task(name="reporting.render_report", ignore_result=True)
+def render_report(run_id: int) -> str:
+    """Render one report run (on the report queue: reporting.services.reports.report_queue)."""
+    return render_run(run_id)
+
+
+@shared_task(name="reporting.deliver_report", ignore_result=True)
+def deliver_report(run_id: int) -> int:
+    """Mail a finished run to its readers (attached, or a link above the size limit)."""
+    return deliver(run_id)

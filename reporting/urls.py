@@ -4,6 +4,7 @@ they had when they lived in `portfolio`, the exports their /exports/ paths."""
 from django.urls import path
 
 from reporting.views import exports, gates, portfolios
+from reporting.views import trends as trend_views  # trends and what changed (issue 11)
 
 app_name = "reporting"
 urlpatterns = [
@@ -23,4 +24,11 @@ urlpatterns = [
         name="portfolio-projects-export",
     ),
     *gates.urlpatterns,
+    # --- Trends and what changed (issue 11, reporting) ---
+    path("portfolios/trends/", trend_views.trends, name="trends"),
+    path(
+        "portfolios/projects/<int:pk>/trends/",
+        trend_views.project_trends,
+        name="project-trends",
+    ),
 ]

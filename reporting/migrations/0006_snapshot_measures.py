@@ -4,45 +4,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reporting', '0005_ratios_of_any_size'),
+        ("reporting", "0005_ratios_of_any_size"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='projectrollupsnapshot',
-            name='fy_plan',
+            model_name="projectrollupsnapshot",
+            name="fy_plan",
             field=models.DecimalField(decimal_places=2, default=0, max_digits=18),
         ),
         migrations.AddField(
-            model_name='projectrollupsnapshot',
-            name='high_risks',
+            model_name="projectrollupsnapshot",
+            name="high_risks",
             field=models.IntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='projectrollupsnapshot',
-            name='milestones_achieved',
+            model_name="projectrollupsnapshot",
+            name="milestones_achieved",
             field=models.IntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='projectrollupsnapshot',
-            name='milestones_on_time',
+            model_name="projectrollupsnapshot",
+            name="milestones_on_time",
             field=models.IntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='projectrollupsnapshot',
-            name='milestones_slipping',
+            model_name="projectrollupsnapshot",
+            name="milestones_slipping",
             field=models.IntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='projectrollupsnapshot',
-            name='open_risks',
+            model_name="projectrollupsnapshot",
+            name="open_risks",
             field=models.IntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='projectrollupsnapshot',
-            name='status_overdue',
-            field=models.BooleanField(default=False, help_text="The project counted in Status overdue on the day (kpis 'status_overdue')."),
+            model_name="projectrollupsnapshot",
+            name="status_overdue",
+            field=models.BooleanField(
+                default=False,
+                help_text="The project counted in Status overdue on the day (kpis 'status_overdue').",
+            ),
         ),
     ]

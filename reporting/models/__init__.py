@@ -1,6 +1,12 @@
 """reporting's models: the rollup tables the engine writes (`rollups`) and the reports made
 from them (`reports`: definitions, their schedules, runs and deliveries)."""
 
+from reporting.models.reports import (
+    ReportDefinition,
+    ReportDelivery,
+    ReportRun,
+    ReportSchedule,
+)
 from reporting.models.rollups import (
     IN_FLIGHT,
     PortfolioDemand,
@@ -19,4 +25,8 @@ __all__ = [
     "PortfolioSeriesState",
     "ProjectRollup",
     "ProjectRollupSnapshot",
+    "ReportDefinition",
+    "ReportDelivery",
+    "ReportRun",
+    "ReportSchedule",
 ]

@@ -1,4 +1,4 @@
-# The one image behind migrate, web, worker and beat in docker-compose.yml.
+# The one image behind migrate, web, worker, reports and beat in docker-compose.yml.
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -9,6 +9,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_ROOT_USER_ACTION=ignore \
     STATIC_ROOT=/app/staticfiles \
     MEDIA_ROOT=/data/media
+
+# WeasyPrint (PDF reports) needs Pango and a font; the slim image has neither.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+    libharfbuzz-subset0 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
 
 # The app runs as an unprivileged user; only the media and beat folders are writable to it
 # (named volumes take the ownership of these folders when they are first created).

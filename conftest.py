@@ -77,7 +77,9 @@ def celery_worker(_private_celery_queue):
         app,
         pool="solo",
         concurrency=1,
-        queues=[_private_celery_queue],
+        # The report queue too (reporting.services.reports.report_queue), so a test of a
+        # PDF run needs only this one worker.
+        queues=[_private_celery_queue, f"{_private_celery_queue}-reports"],
         perform_ping_check=False,
         shutdown_timeout=10,
     ) as worker:

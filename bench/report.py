@@ -104,6 +104,20 @@ ROWS: tuple[Row, ...] = (
     Row("(f) My approvals p50, 500 open reviews", "approvals_p50_ms", "ms"),
     Row("(f) My approvals p95, 500 open reviews", "approvals_p95_ms", "ms", "≤ 100 ms", _le(100)),
     Row("(f) My approvals SQL queries", "approvals_queries", ""),
+    Row("(g) health pack pages", "pdf_pack_pages", "", "≈ 10"),
+    Row("(g) health pack PDF, one core", "pdf_pack_s", "s", "≤ 3 s", _le(3)),
+    Row("(g) dashboard p95, idle", "dashboard_p95_ms_idle", "ms"),
+    Row(
+        "(g) dashboard p95 while packs render",
+        "dashboard_p95_ms_during_pdf",
+        "ms",
+        "≤ 1.5 × idle",
+        lambda value, results: (
+            value is not None
+            and results.get("dashboard_p95_ms_idle") is not None
+            and value <= 1.5 * results["dashboard_p95_ms_idle"]
+        ),
+    ),
 )
 
 # --size xlarge: 50,000 projects, against the large size's query counts.

@@ -144,6 +144,25 @@ PHASE_KEYS["approvals"] = (
     "approvals_prepare_s",
     "approvals_open_reviews",
 )
+PHASE_KEYS["pdf_pack"] = (
+    "pdf_pack_pages",
+    "pdf_pack_s",
+    "pdf_pack_runs_s",
+    "pdf_pack_html_s",
+    "pdf_pack_layout_s",
+    "pdf_pack_cold_s",
+    "pdf_pack_portfolio_projects",
+)
+PHASE_KEYS["pdf_during"] = (
+    "dashboard_p95_ms_idle",
+    "dashboard_p95_ms_during_pdf",
+    "dashboard_cold_p95_ms_idle",
+    "dashboard_cold_p95_ms_during_pdf",
+    "dashboard_during_pdf_ratio",
+    "pdf_packs_rendered_during",
+    "pdf_packs_failed_during",
+    "pdf_worker_render_mean_s",
+)
 # The moonshot size (--size xlarge) measures (a) and (d) only, under keys of its own.
 XLARGE_ROLLUP_KEYS = ("rollup_full_s", "rollup_sql_floor_s", "rollup_ratio")
 PHASE_KEYS["rollup_xlarge"] = (
@@ -732,6 +751,30 @@ def main(argv: list[str] | None = None) -> int:
         "(f) My approvals: a reviewer with 500 open reviews",
         lambda: measure_approvals(requests=args.dashboard_requests),
     )
+    from bench.reports import measure_dashboard_during_pdf, measure_pdf_pack
+
+    phases.run("pdf_pack", "(g) a ten-page health pack PDF on one core", measure_pdf_pack)
+    report_worker = BenchWorker(
+        queue=queue,
+        database_url=database_url(connection.settings_dict),
+        concurrency=1,
+        log_path=OUT / "reports-worker.log",
+        extra_env={"CELERY_WORKER_ROLE": "reports"},
+    )
+    say("starting a report worker (its own queue, lower CPU priority)")
+    try:
+        with report_worker:
+            phases.run(
+                "pdf_during",
+                "(g) the dashboard while packs render",
+                lambda: measure_dashboard_during_pdf(
+                    report_worker=report_worker, requests=args.dashboard_requests
+                ),
+            )
+    except Exception as error:
+        traceback.print_exc(file=sys.stderr)
+        if "pdf_during" not in phases.errors:
+            phases.fail("pdf_during", f"report worker: {type(error).__name__}: {error}")
     if args.no_small:
         results.update(dict.fromkeys(PHASE_KEYS["dashboard_small"]))
     else:

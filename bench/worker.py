@@ -120,8 +120,10 @@ class BenchWorker:
         concurrency: int = 2,
         log_path: Path,
         ready_timeout: float = 90,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.queue = queue
+        self.extra_env = extra_env or {}
         self.database_url = database_url
         self.concurrency = concurrency
         self.log_path = log_path
@@ -149,6 +151,7 @@ class BenchWorker:
             SECRET_KEY=secrets.token_urlsafe(64),
             ALLOWED_HOSTS="localhost",
         )
+        env.update(self.extra_env)
         return env
 
     def start(self) -> None:

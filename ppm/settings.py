@@ -178,7 +178,10 @@ CELERY_BEAT_SCHEDULE = {
     "reviews-overdue": {"task": "governance.flag_overdue_reviews", "schedule": 15 * 60.0},
     # Report schedules live in their own table (reporting.models.ReportSchedule), edited by
     # the PMO in the app; this one task fires whatever is due, each due time once.
-    "reports-dispatch": {"task": "reporting.dispatch_reports", "schedule": 60.0},
+    "reports-dispatch": {
+        "task": "reporting.dispatch_reports",
+        "schedule": float(env_int("REPORT_DISPATCH_SECONDS", 60)),
+    },
 }
 
 # --- Auth.
@@ -209,6 +212,8 @@ if NUM_PROXIES < 0:
 # Evidence attached to a gate checklist: the largest file accepted (bytes). Files are stored
 # through Django's storage API (STORAGES["default"]): local MEDIA_ROOT by default.
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+if env_int("REPORT_DISPATCH_SECONDS", 60) < 1:
+    raise ImproperlyConfigured("REPORT_DISPATCH_SECONDS must be 1 or more.")
 # A report PDF up to this size (bytes) is attached to its mail; a larger one is linked.
 REPORT_ATTACH_MAX_BYTES = env_int("REPORT_ATTACH_MAX_BYTES", 5 * 1024 * 1024)
 # Days a submitted change request may wait for its decision before My approvals flags it.
@@ -399,6 +404,10 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
+        # WeasyPrint logs every layout step at INFO and each unsupported CSS rule at WARNING
+        # (the stylesheet is ours and checked): errors only.
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "ERROR"},
     },
 }
 

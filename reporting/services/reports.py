@@ -443,3 +443,19 @@ def runs_visible_to(user: User):
 
 def may_open(user: User, run: ReportRun) -> bool:
     return runs_visible_to(user).filter(pk=run.pk).exists()
+
+
+def run_retry(*, run: ReportRun, by: User) -> bool:
+    """Queue a failed run again with a fresh set of attempts (the PMO's "Try again"); False
+    when it is not failed (someone else retried it, or it finished meanwhile)."""
+    with transaction.atomic():
+        again = ReportRun.objects.filter(pk=run.pk, status=RunStatus.FAILED).update(
+            status=RunStatus.QUEUED,
+            attempts=0,
+            next_attempt_at=None,
+            finished_at=None,
+            stage=f"Queued again by {by.get_full_name() or by.username}",
+        )
+        if again:
+            transaction.on_commit(lambda: send_render(run.pk))
+    return bool(again)

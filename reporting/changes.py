@@ -83,6 +83,11 @@ class Changes:
         return sum(1 for line in self.lines if line.kind == kind)
 
 
+def _day(day: date) -> str:
+    """'6 Nov 2026', as the pages write a day."""
+    return f"{day.day} {day:%b %Y}"
+
+
 def _start_of(day: date) -> datetime:
     """Midnight at the start of `day` in the organisation's time zone."""
     return timezone.make_aware(datetime.combine(day, time.min))
@@ -179,7 +184,7 @@ def what_changed(
                     "turned_red",
                     rollup.project,
                     rollup.portfolio_id,
-                    f"Turned red (was {RAG_WORDS.get(was, was)} on {base['taken_on']:%d %b %Y})",
+                    f"Turned red (was {RAG_WORDS.get(was, was)} on {_day(base['taken_on'])})",
                     before=RAG_WORDS.get(was, was),
                     after="red",
                 )
@@ -236,7 +241,7 @@ def what_changed(
                 risk.project,
                 risk.project.portfolio_id,
                 f"New high risk: {risk.title} (score {score}, raised "
-                f"{timezone.localtime(risk.created_at):%d %b %Y})",
+                f"{_day(timezone.localtime(risk.created_at).date())})",
                 after=str(score),
             )
         )
@@ -268,8 +273,8 @@ def what_changed(
                 milestone.project.portfolio_id,
                 f"{milestone.name}{' (key)' if milestone.is_key else ''}: forecast "
                 f"{days} day{'s' if days != 1 else ''} later",
-                before=f"{milestone.standing:%d %b %Y}",
-                after=f"{milestone.latest:%d %b %Y}",
+                before=_day(milestone.standing),
+                after=_day(milestone.latest),
             )
         )
 
@@ -294,7 +299,7 @@ def what_changed(
                 review.project,
                 review.portfolio_id,
                 f"Gate “{review.gate.name}” {review.get_state_display().lower()}{attempt} on "
-                f"{timezone.localtime(review.decided_at):%d %b %Y}",
+                f"{_day(timezone.localtime(review.decided_at).date())}",
                 after=review.get_state_display(),
             )
         )

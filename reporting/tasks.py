@@ -16,7 +16,7 @@ send them by name (projects/tasks.py), all still find them.
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from celery import shared_task
 from django.core.cache import cache
@@ -164,3 +164,34 @@ def render_report(run_id: int) -> str:
 def deliver_report(run_id: int) -> int:
     """Mail a finished run to its readers (attached, or a link above the size limit)."""
     return deliver(run_id)
+
+
+# --- Trend history (issue 11): the demo's past snapshots ----------------------------------------
+
+SNAPSHOT_HISTORY = "projects.snapshot_history"
+
+
+def history_days(*, weeks: int, as_of: date) -> list[date]:
+    """The `weeks` Sundays before `as_of` (as_of itself excluded), oldest first."""
+    # date.weekday(): Monday 0 … Sunday 6; the last Sunday strictly before as_of.
+    last = as_of - timedelta(days=(as_of.weekday() + 1) % 7 or 7)
+    return [last - timedelta(weeks=n) for n in reversed(range(weeks))]
+
+
+@shared_task(name=SNAPSHOT_HISTORY, ignore_result=True)
+def snapshot_history(weeks: int, as_of: str) -> int:
+    """Fill the trend history as if the weekly snapshot had run for `weeks` Sundays before
+    `as_of` (an ISO date): each Sunday's rollups recomputed as of that day and snapshotted,
+    then today's figures recomputed and snapshotted, so the live rollups end as of `as_of`.
+    The demo seed runs it (in its transaction, by name); the number of snapshots taken.
+
+    A past day's figures are what today's data says about that day (reports, costs and
+    milestones dated by then), not what the app showed then: data entered late moves them.
+    """
+    today = date.fromisoformat(as_of)
+    for day in history_days(weeks=weeks, as_of=today):
+        recompute(as_of=day)
+        snapshot(taken_on=day)
+    recompute(as_of=today)
+    snapshot(taken_on=today)
+    return weeks + 1

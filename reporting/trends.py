@@ -75,8 +75,10 @@ def _sums() -> dict:
             aggregates[f"{scope.key}__{name}"] = Coalesce(
                 Sum(field, filter=condition), ZERO, output_field=DecimalField()
             )
+        aggregates[f"{scope.key}__fy_plan"] = Coalesce(
+            Sum("fy_plan", filter=live), ZERO, output_field=DecimalField()
+        )
         for field in (
-            "fy_plan",
             "milestones_slipping",
             "milestones_achieved",
             "milestones_on_time",
@@ -99,7 +101,7 @@ def _money_value(kpi: Kpi, row: dict) -> Value:
         evm = EVMTotals(**{name: row[f"{key}__{name}"] for name in EVM_TOTALS})
         return getattr(evm, kpi.key)
     # A money figure added to the catalogue later: its one measure, summed.
-    return row.get(f"{key}__{kpi.measure[0]}", ZERO)
+    return row[f"{key}__{kpi.measure[0]}"]
 
 
 def _plain_value(kpi: Kpi, rows: list[dict]) -> Value:
@@ -211,6 +213,10 @@ def project_series(*, project_id: int, weeks: int = 52, today: date | None = Non
 # --- The chart ------------------------------------------------------------------------------
 
 
+def _day(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
 def format_value(kpi: Kpi, value: Value, currency: str | None = None) -> str:
     """A figure as its tile writes it: money whole, ratios to two places, a rate in percent."""
     if value is None:
@@ -233,10 +239,12 @@ def _tick(kpi: Kpi, currency: str | None):
         return lambda v: HEALTH_NAMES.get(int(v), "") if v == int(v) else ""
     if kpi.unit == Unit.MONEY:
         return lambda v: short_money(v, currency or "")
-    if kpi.unit == Unit.RATIO:
-        return lambda v: f"{Decimal(v):.2f}"
     if kpi.unit == Unit.PERCENT:
         return lambda v: f"{Decimal(v):.0f}%"
+    if kpi.unit in (Unit.COUNT, Unit.DAYS, Unit.SCORE):
+        # Whole numbers only: a tick between two counts is left unlabelled.
+        return lambda v: f"{int(v):,}" if v == int(v) else ""
+    # Ratios: the axis's own labels (as many decimals as the step needs).
     return None
 
 
@@ -254,23 +262,26 @@ def series_title(series: Series) -> str:
     return f"{label} ({series.currency})" if series.currency else label
 
 
-def trend_chart(series: Series, *, chart_id: str) -> LineChart:
+def trend_chart(
+    series: Series, *, chart_id: str, window: tuple[date, date] | None = None
+) -> LineChart:
     """One figure's trend as a small line chart: the page's small multiples and the PDF draw
-    this same definition. A day the figure is not defined leaves a gap in the markers (the
-    line joins its neighbours) and is said in the description."""
+    this same definition. A day the figure is not defined has no marker (the line joins its
+    neighbours) and is counted in the description. `window` (first day, last day) fixes the
+    time axis, so small multiples side by side share it."""
     kpi, currency = series.kpi, series.currency
     drawn = [(day, value) for day, value in series.points if value is not None]
     points = [
-        Point(day, value, note=f"{day:%d %b %Y}: {format_value(kpi, value, currency)}")
+        Point(day, value, note=f"{_day(day)}: {format_value(kpi, value, currency)}")
         for day, value in drawn
     ]
     if drawn:
         (first_day, first), (last_day, last) = drawn[0], drawn[-1]
         description = (
             f"{series_title(series)}: {format_value(kpi, last, currency)} on "
-            f"{last_day:%d %b %Y}"
+            f"{_day(last_day)}"
             + (
-                f", from {format_value(kpi, first, currency)} on {first_day:%d %b %Y}"
+                f", from {format_value(kpi, first, currency)} on {_day(first_day)}"
                 if first_day != last_day
                 else ""
             )
@@ -281,6 +292,12 @@ def trend_chart(series: Series, *, chart_id: str) -> LineChart:
                 else ""
             )
             + ")."
+        )
+    elif series.points:
+        count = len(series.points)
+        description = (
+            f"{series_title(series)}: not defined on {count} snapshot{'s' if count != 1 else ''}"
+            " (nothing to divide by)."
         )
     else:
         description = f"{series_title(series)}: no snapshot yet."
@@ -295,10 +312,15 @@ def trend_chart(series: Series, *, chart_id: str) -> LineChart:
         id=chart_id,
         title=series_title(series),
         description=description,
-        x_axis=Axis("Snapshot", kind="date"),
+        x_axis=Axis(
+            "Snapshot",
+            kind="date",
+            minimum=window[0] if window else None,
+            maximum=window[1] if window else None,
+        ),
         y_axis=y_axis,
         series=[ChartSeries(kpi.label, points, step=kpi is HEALTH)],
-        empty_message="No snapshot yet.",
+        empty_message="Not defined yet." if series.points else "No snapshot yet.",
         legend=False,
         width=380,
         height=230,

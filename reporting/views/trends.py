@@ -28,12 +28,27 @@ from projects.services.dates import check_calendar
 from reporting.changes import what_changed
 from reporting.dashboard import select_portfolios
 from reporting.models import ProjectRollupSnapshot
-from reporting.trends import Series, portfolio_series, project_series, trend_chart
+from reporting.trends import (
+    Series,
+    format_value,
+    portfolio_series,
+    project_series,
+    series_title,
+    trend_chart,
+)
 
 PORTFOLIO_WEEKS = 26
 PROJECT_WEEKS = 52
 # "What changed since" defaults to the latest snapshot at least this many days old.
 DEFAULT_SINCE_DAYS = 7
+# How far back "what changed since" may look.
+MAX_SINCE_DAYS = 366
+# Lines shown per kind of change; the rest are counted.
+LINES_PER_KIND = 50
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
 
 
 @dataclass
@@ -44,11 +59,34 @@ class TrendChart:
     wide: SafeString
     narrow: SafeString
 
+    @property
+    def title(self) -> str:
+        return series_title(self.series)
 
-def _charts(series: list[Series], prefix: str) -> list[TrendChart]:
+    @property
+    def latest(self) -> str:
+        """The last value as its tile writes it ("no snapshot yet" without one)."""
+        if not self.series.points:
+            return "no snapshot yet"
+        return format_value(self.series.kpi, self.series.last, self.series.currency)
+
+    @property
+    def latest_day(self) -> date | None:
+        return self.series.points[-1][0] if self.series.points else None
+
+
+def _window(series: list[Series], today: date) -> tuple[date, date]:
+    """The time axis every small multiple shares: from the first snapshot shown to today."""
+    first = min((s.points[0][0] for s in series if s.points), default=today - timedelta(weeks=1))
+    return first, today
+
+
+def _charts(series: list[Series], prefix: str, today: date) -> list[TrendChart]:
+    window = _window(series, today)
     charts = []
     for s in series:
-        chart = trend_chart(s, chart_id=f"{prefix}-{s.kpi.key}-{(s.currency or 'all').lower()}")
+        chart_id = f"{prefix}-{s.kpi.key}-{(s.currency or 'all').lower()}"
+        chart = trend_chart(s, chart_id=chart_id, window=window)
         # render_svg escapes every text it draws (ppm.charts.svg). The phone gets the same
         # chart under its own id (ppm.charts.compact), shown instead by app.css.
         charts.append(
@@ -81,7 +119,11 @@ def _since(raw: str, *, today: date) -> tuple[date | None, str]:
     except DomainError as error:
         return None, error.message
     if since >= today:
-        return None, f"Choose a day before today ({today:%d %b %Y})."
+        return None, f"Choose a day before today ({_day(today)})."
+    # Further back every risk, forecast and decision ever made would be listed.
+    earliest = today - timedelta(days=MAX_SINCE_DAYS)
+    if since < earliest:
+        return None, f"Choose a day within the last year (from {_day(earliest)})."
     return since, ""
 
 
@@ -98,9 +140,7 @@ def trends(request: HtmxHttpRequest) -> HttpResponse:
     raw = request.GET.get("since", "").strip()
     since, since_error = _since(raw, today=today) if raw else (None, "")
     default_since = _default_since(selection.ids, today)
-    series = portfolio_series(
-        portfolio_ids=selection.ids, weeks=PORTFOLIO_WEEKS, today=today
-    )
+    series = portfolio_series(portfolio_ids=selection.ids, weeks=PORTFOLIO_WEEKS, today=today)
     changes = what_changed(portfolio_ids=selection.ids, since=since or default_since, today=today)
     snapshot_days = sorted({day for s in series for day, _value in s.points}, reverse=True)
     return render_page(
@@ -108,12 +148,17 @@ def trends(request: HtmxHttpRequest) -> HttpResponse:
         "reporting/trends.html",
         {
             "selection": selection,
-            "charts": _charts(series, "trend"),
+            "charts": _charts(series, "trend", today),
             "weeks": PORTFOLIO_WEEKS,
             "changes": changes,
             "since_value": raw if since_error else (since or default_since).isoformat(),
             "since_error": since_error,
             "snapshot_days": snapshot_days,
+            # Each kind's first LINES_PER_KIND lines, and how many more there are.
+            "change_groups": [
+                (g, g.lines[:LINES_PER_KIND], max(len(g.lines) - LINES_PER_KIND, 0))
+                for g in changes.groups()
+            ],
             "today": today,
         },
         partial=None,
@@ -128,13 +173,14 @@ def project_trends(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     or a page of its own when opened directly."""
     project = get_object_or_404(Project.objects.select_related("portfolio"), pk=pk)
     require_view(request.user, project)
-    series = project_series(project_id=project.pk, weeks=PROJECT_WEEKS)
+    today = timezone.localdate()
+    series = project_series(project_id=project.pk, weeks=PROJECT_WEEKS, today=today)
     return render_page(
         request,
         "reporting/_project_trends.html",
         {
             "project": project,
-            "charts": _charts(series, f"project-{project.pk}"),
+            "charts": _charts(series, f"project-{project.pk}", today),
             "weeks": PROJECT_WEEKS,
             "has_snapshots": any(s.points for s in series),
         },

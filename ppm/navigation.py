@@ -60,6 +60,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         (Role.DIRECTOR, Role.PMO, Role.EXECUTIVE),
         group="Governance",
     ),
+    # PDF reports (issue 11): the library for every role, the schedules for the PMO.
+    NavItem("Report library", "reporting:library", ALL_ROLES, group="Reports"),
+    NavItem("Report definitions", "reporting:definitions", (Role.PMO,), group="Reports"),
     # Anyone signed in may ask for a project, a role or not (issue 10, intake).
     NavItem("Intake", "governance:intake-list", ()),
     NavItem("Inbox", "inbox", ALL_ROLES, badge="inbox-badge"),

@@ -307,6 +307,69 @@ def _review_pages(project: Project) -> list[tuple[str, str | None, str]]:
     ]
 
 
+def _report_pages(project: Project) -> list[tuple[str, str | None, str]]:
+    """The PDF report pages (issue 11): the library with a finished run (its tiny PDF stored),
+    a failed one and one rendering; a run of each state; the definitions, a new one and one
+    being edited (a recipient who receives nothing listed)."""
+    import hashlib
+
+    from django.contrib.auth.models import User
+    from django.core.files.base import ContentFile
+
+    from reporting.models import ReportRun
+    from reporting.services.reports import definition_fire, download_request
+    from reporting.services.schedules import DefinitionInput, definition_save
+
+    pmo = User.objects.get(username="pmo")
+    director = project.portfolio.director
+    definition = definition_save(
+        by=pmo,
+        data=DefinitionInput(
+            name="Weekly executive summary",
+            kind="summary",
+            portfolios=[project.portfolio],
+            project=None,
+            recipients=[director, project.manager],
+            recipient_groups=[],
+            budget_change_pct=5,
+            enabled=True,
+            cadence="weekly",
+            cron="0 7 * * 1",
+        ),
+    )
+    (done,) = definition_fire(definition, trigger="schedule")
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    stored = done.file.storage.save(f"reports/a11y/summary-{done.pk}.pdf", ContentFile(pdf))
+    ReportRun.objects.filter(pk=done.pk).update(
+        status="done",
+        stage="",
+        file=stored,
+        size=len(pdf),
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        pages=2,
+        as_of=done.created_at,
+        finished_at=done.created_at,
+    )
+    failed = download_request(user=director, kind="pack", portfolio=project.portfolio)
+    ReportRun.objects.filter(pk=failed.pk).update(
+        status="failed", attempts=3, error="RenderError: no fonts"
+    )
+    rendering = download_request(user=director, kind="summary")
+    ReportRun.objects.filter(pk=rendering.pk).update(
+        status="rendering", stage="Drawing the charts", attempts=1
+    )
+    return [
+        ("report library", "pmo", "/reports/"),
+        ("report library, director", director.username, "/reports/"),
+        ("report run, done", "pmo", f"/reports/runs/{done.pk}/"),
+        ("report run, failed", "pmo", f"/reports/runs/{failed.pk}/"),
+        ("report run, rendering", director.username, f"/reports/runs/{rendering.pk}/"),
+        ("report definitions", "pmo", "/reports/definitions/"),
+        ("new report definition", "pmo", "/reports/definitions/new/"),
+        ("report definition", "pmo", f"/reports/definitions/{definition.pk}/"),
+    ]
+
+
 def _pages(project: Project) -> list[tuple[str, str | None, str]]:
     """(page name, who opens it — None when signed out, path) for every page type."""
     pk = project.pk
@@ -376,6 +439,10 @@ def _pages(project: Project) -> list[tuple[str, str | None, str]]:
         *_review_pages(project),
         ("gate metrics", "pmo", "/portfolios/gates/"),
         ("gate metric reviews", "pmo", "/portfolios/gates/reviews/?kpi=gate_cycle_days"),
+        # Trends and what changed (issue 11); the seed's history gives every chart points.
+        ("trends", director, f"/portfolios/trends/?portfolio={portfolio.pk}"),
+        ("project trends", "pm", f"/portfolios/projects/{pk}/trends/"),
+        *_report_pages(project),  # PDF report pages (issue 11)
     ]
 
 
@@ -407,7 +474,10 @@ def _describe(name: str, violations: list[dict]) -> str:
     return "\n".join(out)
 
 
-def test_every_page_type_has_no_critical_or_serious_axe_violation(browser, live_server, demo):
+def test_every_page_type_has_no_critical_or_serious_axe_violation(
+    browser, live_server, demo, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path  # the PDF of a finished report run (issue 11)
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     base = live_server.url

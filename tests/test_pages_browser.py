@@ -265,6 +265,9 @@ def sign_out_and_in(page, base_url: str, username: str) -> None:
     sign_in(page, base_url, username)
 
 
+PM_NAV = ["My projects", "Lessons learned", "My approvals", "Reports", "Intake", "Inbox"]
+
+
 def nav_labels(page) -> list[str]:
     return [t.strip() for t in page.locator("[data-testid=nav-items] .nav-link").all_inner_texts()]
 
@@ -293,8 +296,9 @@ def test_a_project_manager_signs_in_opens_a_project_and_signs_out(browser, live_
     sign_in(page, base, "ana.silva")
     assert page.url == f"{base}/projects/"
     assert page.get_by_role("heading", name="My projects").is_visible()
-    # A project manager's navigation holds their projects and nothing else.
-    assert nav_labels(page) == ["My projects", "Lessons learned", "My approvals", "Intake", "Inbox"]
+    # A project manager's navigation holds their projects and nothing else (and the reports
+    # made for them, issue 11).
+    assert nav_labels(page) == PM_NAV
     assert "active" in page.locator("[data-testid=nav-items] .nav-link").first.get_attribute(
         "class"
     )
@@ -331,10 +335,11 @@ def test_a_project_manager_signs_in_opens_a_project_and_signs_out(browser, live_
     status = page.get_by_test_id("latest-status")
     assert "UAT started on 2 November" in status.inner_text()
     assert page.locator("[data-testid=milestones] .slip-late").count() >= 3
-    assert nav_labels(page) == ["My projects", "Lessons learned", "My approvals", "Intake", "Inbox"]
+    assert nav_labels(page) == PM_NAV
 
     page.locator("#user-menu").click()
-    assert "Project manager" in page.locator(".dropdown-menu").inner_text()
+    # The open menu: a project manager has the Reports menu too (issue 11).
+    assert "Project manager" in page.locator(".dropdown-menu.show").inner_text()
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state("networkidle")
     assert "/accounts/login/" in page.url
@@ -360,6 +365,7 @@ def test_a_director_gets_both_sections_and_the_portfolio_table_filters_in_place(
         "Lessons learned",
         "My approvals",
         "Governance",
+        "Reports",  # the report library (issue 11)
         "Intake",
         "Inbox",
     ]

@@ -40,9 +40,14 @@ READ_ONLY_NAMES = {
     "projects:costs-export",
     "reporting:portfolio-detail",
     "reporting:portfolio-projects-export",
+    "reporting:project-trends",  # trends (issue 11)
     "governance:scores",
     "governance:ranking",
 }
+
+
+# Reporting pages whose <pk> is a project's, not a portfolio's (trends, issue 11).
+PROJECT_PK_REPORTING = {"reporting:project-trends"}
 
 
 def _patterns(resolver: URLResolver, namespace: str | None = None, prefix: str = ""):
@@ -82,9 +87,13 @@ def urls_for(world) -> list[tuple[str, str]]:
     for name, params in _patterns(get_resolver()):
         if "pk" not in params:
             continue  # list pages are covered by their own tests
+        if name in REPORT_PAGES:
+            continue  # a run's or a definition's id, not a portfolio's: their own section
         kwargs = {}
         for param in params:
-            if param == "pk" and name.startswith(("reporting:", "governance:")):
+            if param == "pk" and name in PROJECT_PK_REPORTING:  # trends (issue 11)
+                kwargs[param] = project.pk
+            elif param == "pk" and name.startswith(("reporting:", "governance:")):
                 kwargs[param] = project.portfolio_id
             elif param in ids:
                 kwargs[param] = ids[param]
@@ -452,3 +461,151 @@ def test_a_director_cannot_read_another_portfolios_gate_metrics(client, director
         joiner = "&" if "?" in url else "?"
         response = client.get(f"{url}{joiner}portfolio={other_portfolio.pk}")
         assert response.status_code == 403, url
+
+
+# --- Trends and what changed (issue 11): portfolio readers, each within their portfolios ------
+
+TRENDS_EXPECTED = {
+    # persona: (all their portfolios, ?portfolio=<director's portfolio>)
+    "director": (200, 200),
+    "pmo": (200, 200),
+    "executive": (200, 200),
+    "other_director": (200, 403),
+    "pm": (403, 403),
+    "outsider": (403, 403),
+}
+
+
+@pytest.mark.parametrize("persona", list(TRENDS_EXPECTED))
+def test_trends_answer_each_role_as_their_scope_says(client, request, world, persona):
+    project, _ids, _items = world
+    url = reverse("reporting:trends")
+    client.force_login(request.getfixturevalue(persona))
+    everything, one = TRENDS_EXPECTED[persona]
+    assert client.get(url).status_code == everything, persona
+    assert client.get(url, {"portfolio": project.portfolio_id}).status_code == one, persona
+    assert client.post(url, {}).status_code == 405
+
+
+def test_a_project_manager_reads_their_project_s_trends(client, pm, world):
+    project, _ids, _items = world
+    client.force_login(pm)
+    assert client.get(reverse("reporting:project-trends", args=[project.pk])).status_code == 200
+
+
+def test_anonymous_users_are_sent_to_sign_in_from_the_trends(client, world):
+    response = client.get(reverse("reporting:trends"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+# --- PDF report pages (issue 11, reporting) ----------------------------------------------------
+# The library is every role's; a run is seen by its readers, its requester and the PMO, and to
+# anyone else it does not exist (404, as for a missing id); retrying a run and the definitions
+# are the PMO's (403 for everyone else). "Download PDF" is a POST that an empty form answers
+# with 400.
+
+REPORT_PAGES = {
+    "reporting:library",
+    "reporting:run",
+    "reporting:run-pdf",
+    "reporting:run-retry",
+    "reporting:download",
+    "reporting:definitions",
+    "reporting:definition-new",
+    "reporting:definition-edit",
+    "reporting:definition-run-now",
+}
+
+
+@pytest.fixture
+def report_urls(director, executive, pmo, portfolio, settings, tmp_path):
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from reporting.models import ReportRun
+    from reporting.services.reports import download_request
+    from reporting.services.schedules import DefinitionInput, definition_save
+
+    settings.MEDIA_ROOT = tmp_path
+    run = download_request(user=director, kind="summary", portfolio=portfolio)
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    stored = run.file.storage.save("reports/test.pdf", ContentFile(pdf))
+    ReportRun.objects.filter(pk=run.pk).update(
+        status="done", file=stored, size=len(pdf), sha256=hashlib.sha256(pdf).hexdigest(), pages=1
+    )
+    failed = download_request(user=director, kind="pack", portfolio=portfolio)
+    ReportRun.objects.filter(pk=failed.pk).update(status="failed", error="x")
+    definition = definition_save(
+        by=pmo,
+        data=DefinitionInput(
+            name="Weekly",
+            kind="summary",
+            portfolios=[],
+            project=None,
+            recipients=[director, executive],
+            recipient_groups=[],
+            budget_change_pct=5,
+            enabled=True,
+            cadence="weekly",
+            cron="0 7 * * 1",
+        ),
+    )
+    urls = {
+        "reporting:library": reverse("reporting:library"),
+        "reporting:run": reverse("reporting:run", args=[run.pk]),
+        "reporting:run-pdf": reverse("reporting:run-pdf", args=[run.pk]),
+        "reporting:run-retry": reverse("reporting:run-retry", args=[failed.pk]),
+        "reporting:download": reverse("reporting:download"),
+        "reporting:definitions": reverse("reporting:definitions"),
+        "reporting:definition-new": reverse("reporting:definition-new"),
+        "reporting:definition-edit": reverse("reporting:definition-edit", args=[definition.pk]),
+        "reporting:definition-run-now": reverse(
+            "reporting:definition-run-now", args=[definition.pk]
+        ),
+    }
+    assert set(urls) == REPORT_PAGES
+    return urls
+
+
+def _report_expected(name: str, persona: str) -> tuple[set[int], set[int]]:
+    """(GET, empty POST) answers of `persona` on report page `name`; the run is the
+    director's download."""
+    pmo = persona == "pmo"
+    if name == "reporting:library":
+        return ({403} if persona == "outsider" else {200}), {405}
+    if name in ("reporting:run", "reporting:run-pdf"):
+        return ({200} if persona in ("director", "pmo") else {404}), {405}
+    if name == "reporting:run-retry":
+        return {405}, ({302} if pmo else {403})
+    if name == "reporting:download":
+        return {405}, {400}
+    if name == "reporting:definitions":
+        return ({200} if pmo else {403}), {405}
+    if name in ("reporting:definition-new", "reporting:definition-edit"):
+        return ({200} if pmo else {403}), ({200} if pmo else {403})  # the form's errors
+    return {405}, ({302} if pmo else {403})  # run now
+
+
+@pytest.mark.parametrize(
+    "persona",
+    ["pmo", "director", "executive", "pm", "other_director", "other_pm", "outsider"],
+)
+def test_report_pages_answer_each_role_as_the_library_rules_say(
+    client, request, report_urls, persona
+):
+    client.force_login(request.getfixturevalue(persona))
+    for name, url in report_urls.items():
+        get, post = _report_expected(name, persona)
+        assert client.get(url).status_code in get, (persona, name, url)
+        assert client.post(url, {}).status_code in post, (persona, name, url)
+
+
+def test_anonymous_users_are_sent_to_sign_in_from_report_pages(client, report_urls):
+    for name, url in report_urls.items():
+        for response in (client.get(url), client.post(url, {})):
+            if response.status_code == 405:
+                continue  # a POST-only (or GET-only) endpoint refuses the method first
+            assert response.status_code == 302, name
+            assert response["Location"].startswith("/accounts/login/"), name

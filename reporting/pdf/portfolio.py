@@ -252,6 +252,64 @@ class ProjectLine:
         """Shape and word, not colour alone."""
         return RAG_WORDS[self.health_rag]
 
+    @property
+    def text(self) -> str:
+        """The project as one line of the register, its columns padded to REGISTER widths."""
+        values = (
+            self.code,
+            self.name,
+            self.manager,
+            self.state,
+            self.bac,
+            self.eac,
+            self.cpi,
+            self.spi,
+            self.slip,
+            self.health_label,
+        )
+        return _register_line(values)
+
+
+# The register of projects in flight: (heading, width in characters, right-aligned). One
+# line of monospaced text per project rather than a table row: WeasyPrint lays out a table
+# cell in about a millisecond, so 350 projects × 10 cells took 7 of a pack's 10 seconds; a
+# line of text takes a tenth of that (bench/README.md, (g)). Columns line up because every
+# character has the same width; a name longer than its column is cut with "…".
+REGISTER = (
+    ("Code", 9, False),
+    ("Project", 32, False),
+    ("Manager", 17, False),
+    ("State", 8, False),
+    ("BAC", 12, True),
+    ("EAC", 12, True),
+    ("CPI", 4, True),
+    ("SPI", 4, True),
+    ("Slip", 6, True),
+    ("Health", 9, False),
+)
+
+
+def _fit(value: str, width: int, right: bool) -> str:
+    if len(value) > width:
+        value = value[: width - 1] + "…"
+    return value.rjust(width) if right else value.ljust(width)
+
+
+def _register_line(values) -> str:
+    return " ".join(
+        _fit(str(v), width, right) for v, (_h, width, right) in zip(values, REGISTER, strict=True)
+    ).rstrip()
+
+
+REGISTER_HEADER = _register_line(heading for heading, _w, _r in REGISTER)
+# Lines per printed block: each block starts with the column headings and is kept on one
+# page, so every page of the register has its headings.
+REGISTER_BLOCK = 70
+
+
+def register_blocks(lines: list[ProjectLine]) -> list[list[ProjectLine]]:
+    return [lines[i : i + REGISTER_BLOCK] for i in range(0, len(lines), REGISTER_BLOCK)]
+
 
 def project_lines(ids: list[int]) -> list[ProjectLine]:
     """Every project in flight of the portfolios, one line each (one query), formatted here:
@@ -338,6 +396,12 @@ def gate_decisions(ids: list[int], since: date, today: date) -> list[Review]:
     )
 
 
+# Lines of each kind of change the pack lists; the counts above them cover every line, and the
+# Trends page lists them all. A week of a large portfolio can hold hundreds of slipped
+# milestones: ten pages a board does not read, and most of the pack's rendering time.
+PACK_CHANGE_LINES = 15
+
+
 def pack_context(run: ReportRun, *, as_of: datetime) -> dict:
     d, context = _portfolio_parts(run, as_of=as_of)
     ids = d.selection.ids
@@ -345,11 +409,16 @@ def pack_context(run: ReportRun, *, as_of: datetime) -> dict:
     context.update(
         bubbles=svg(bubble_chart(d)),
         capacity=svg(capacity_heatmap(d)),
-        projects=project_lines(ids),
+        projects=(projects := project_lines(ids)),
+        project_blocks=register_blocks(projects),
+        register_header=REGISTER_HEADER,
         risks=top_risks(ids),
         slips=slipping_milestones(ids),
         decisions=gate_decisions(ids, since_of(run, today), today),
-        change_groups=context["changes"].groups(),
+        change_groups=[
+            (group, group.lines[:PACK_CHANGE_LINES], max(len(group.lines) - PACK_CHANGE_LINES, 0))
+            for group in context["changes"].groups()
+        ],
         portfolio_names=[p.name for p in d.selection.portfolios],
     )
     return context

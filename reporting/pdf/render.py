@@ -48,8 +48,13 @@ def stylesheet() -> str:
         return handle.read()
 
 
-def _no_fetching(url: str, *args, **kwargs):
-    raise ValueError(f"reports fetch nothing: {url[:100]!r}")
+@cache
+def _no_fetching():
+    """A fetcher that allows no protocol: WeasyPrint logs and skips any URL a document names
+    (an image in a status narrative, say) instead of reaching out or reading a local file."""
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols=frozenset(), fail_on_errors=False)
 
 
 def html_to_pdf(html: str) -> tuple[bytes, int]:
@@ -57,7 +62,7 @@ def html_to_pdf(html: str) -> tuple[bytes, int]:
     # Imported here: WeasyPrint (pango, fonts) costs a web process memory it never uses.
     from weasyprint import CSS, HTML
 
-    document = HTML(string=html, url_fetcher=_no_fetching, base_url="/").render(
+    document = HTML(string=html, url_fetcher=_no_fetching(), base_url="/").render(
         stylesheets=[CSS(string=stylesheet())], presentational_hints=True
     )
     pdf = document.write_pdf(pdf_variant=PDF_VARIANT)

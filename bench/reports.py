@@ -29,8 +29,8 @@ PACK_RUNS = 3
 TARGET_PAGES = 10
 # The pack's pages before its register of projects (cover, contents, figures, charts, risks,
 # slips, decisions, changes), and the register's lines per page.
-FIXED_PAGES = 7
-LINES_PER_PAGE = 75
+FIXED_PAGES = 6
+LINES_PER_PAGE = 80
 
 
 def _pack_portfolio():

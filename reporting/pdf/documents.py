@@ -53,9 +53,16 @@ NARRATIVE_CHARS = 600
 _HEADING = re.compile(r"<(/?)h([1-6])>")
 
 
+# The marks' links (to the project list or a project's page) lead nowhere on paper, and each
+# is one more element for WeasyPrint to parse, style and tag. render_svg writes them as
+# <a href="…" aria-label="…"> with every attribute value escaped, so a tag never holds ">".
+_LINK = re.compile(r"</?a(?:\s[^>]*)?>")
+
+
 def svg(chart) -> SafeString:
-    """A chart definition drawn as inline SVG (render_svg escapes every text it draws)."""
-    return mark_safe(render_svg(chart))  # noqa: S308
+    """A chart definition drawn as inline SVG (render_svg escapes every text it draws), its
+    marks' links taken out."""
+    return mark_safe(_LINK.sub("", render_svg(chart)))  # noqa: S308
 
 
 @dataclass(frozen=True)

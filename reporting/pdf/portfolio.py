@@ -42,8 +42,8 @@ SUMMARY_SLIPS = 5
 SUMMARY_ATTENTION = 6
 SUMMARY_CHANGE_LINES = 6
 # The pack's lists beyond the one-line-per-project table.
-PACK_RISKS = 25
-PACK_SLIPS = 25
+PACK_RISKS = 15
+PACK_SLIPS = 15
 # Which tiles sit together (the dashboard's sections); a new catalogue tile lands in "Other".
 TILE_GROUPS = {
     "slipping": "Schedule",
@@ -304,7 +304,7 @@ def _register_line(values) -> str:
 REGISTER_HEADER = _register_line(heading for heading, _w, _r in REGISTER)
 # Lines per printed block: each block starts with the column headings and is kept on one
 # page, so every page of the register has its headings.
-REGISTER_BLOCK = 70
+REGISTER_BLOCK = 80
 
 
 def register_blocks(lines: list[ProjectLine]) -> list[list[ProjectLine]]:
@@ -380,26 +380,31 @@ def slipping_milestones(ids: list[int]) -> list[Milestone]:
     )
 
 
-def gate_decisions(ids: list[int], since: date, today: date) -> list[Review]:
-    """Gate reviews of the portfolios' projects decided after `since` (as "what changed"
-    counts them), oldest first."""
-    return list(
-        Review.objects.filter(
-            project__portfolio_id__in=ids,
-            kind=ReviewKind.GATE,
-            state__in=(ReviewState.APPROVED, ReviewState.REJECTED),
-            decided_at__gte=_start_of(since + timedelta(days=1)),
-            decided_at__lt=_start_of(today + timedelta(days=1)),
-        )
-        .select_related("project", "gate")
-        .order_by("decided_at", "pk")
+# Gate decisions the pack lists (the latest); the heading counts them all.
+PACK_DECISIONS = 20
+
+
+def gate_decisions(ids: list[int], since: date, today: date) -> tuple[list[Review], int]:
+    """The latest PACK_DECISIONS gate reviews of the portfolios' projects decided after
+    `since` (as "what changed" counts them), oldest first; and how many there are."""
+    decided = Review.objects.filter(
+        project__portfolio_id__in=ids,
+        kind=ReviewKind.GATE,
+        state__in=(ReviewState.APPROVED, ReviewState.REJECTED),
+        decided_at__gte=_start_of(since + timedelta(days=1)),
+        decided_at__lt=_start_of(today + timedelta(days=1)),
     )
+    latest = list(
+        decided.select_related("project", "gate").order_by("-decided_at", "-pk")[:PACK_DECISIONS]
+    )
+    total = len(latest) if len(latest) < PACK_DECISIONS else decided.count()
+    return latest[::-1], total
 
 
 # Lines of each kind of change the pack lists; the counts above them cover every line, and the
 # Trends page lists them all. A week of a large portfolio can hold hundreds of slipped
 # milestones: ten pages a board does not read, and most of the pack's rendering time.
-PACK_CHANGE_LINES = 15
+PACK_CHANGE_LINES = 10
 
 
 def pack_context(run: ReportRun, *, as_of: datetime) -> dict:
@@ -414,7 +419,8 @@ def pack_context(run: ReportRun, *, as_of: datetime) -> dict:
         register_header=REGISTER_HEADER,
         risks=top_risks(ids),
         slips=slipping_milestones(ids),
-        decisions=gate_decisions(ids, since_of(run, today), today),
+        decisions=(decided := gate_decisions(ids, since_of(run, today), today))[0],
+        decisions_total=decided[1],
         change_groups=[
             (group, group.lines[:PACK_CHANGE_LINES], max(len(group.lines) - PACK_CHANGE_LINES, 0))
             for group in context["changes"].groups()

@@ -327,9 +327,9 @@ def _counts(rollups: list) -> dict:
     return total
 
 
-def _top_slips(ids: list[int]) -> list[Milestone]:
+def top_slips(ids: list[int], limit: int = TOP_SLIPS) -> list[Milestone]:
     """The open milestones furthest behind their baseline, worst first (served by the
-    partial expression index milestone_open_slip_idx)."""
+    partial expression index milestone_open_slip_idx); the health pack lists more."""
     return list(
         Milestone.objects.filter(
             OPEN_AND_SLIPPING,
@@ -338,7 +338,7 @@ def _top_slips(ids: list[int]) -> list[Milestone]:
         )
         .annotate(slip=slip_days())
         .select_related("project")
-        .order_by(slip_days().desc(), "pk")[:TOP_SLIPS]
+        .order_by(slip_days().desc(), "pk")[:limit]
     )
 
 
@@ -475,7 +475,7 @@ def portfolio_dashboard(
         milestones_achieved=sum(r.milestones_achieved for r in rollups),
         milestones_on_time=sum(r.milestones_on_time for r in rollups),
         worst_slip_days=counts["worst_slip"],
-        top_slips=_top_slips(ids),
+        top_slips=top_slips(ids),
         exposure=sum(r.exposure for r in rollups),
         emv_by_currency=dict(emv),
         open_risks=sum(r.open_risks for r in rollups),

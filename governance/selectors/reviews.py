@@ -29,9 +29,10 @@ from governance.services.reviews import delegations_in_force, evaluate, may_deci
 from ppm.access import can_view
 from ppm.roles import Role, has_role
 from projects import metrics
-from projects.choices import ChangeRequestState, ReportState
+from projects.choices import ChangeRequestState
 from projects.health import project_evm
 from projects.models import ChangeRequest, Project, StatusReport
+from projects.selectors import latest_submitted_report
 from projects.services.changes import ChangeOutcome, change_request_outcome
 
 User = get_user_model()
@@ -252,14 +253,7 @@ class ProjectPicture:
 def project_picture(project: Project) -> ProjectPicture:
     """Live EVM by the engine's definitions and the latest current submitted report."""
     today = timezone.localdate()
-    report = (
-        StatusReport.objects.filter(
-            project=project, state=ReportState.SUBMITTED, superseded_by__isnull=True
-        )
-        .select_related("author")
-        .order_by("-period_end")
-        .first()
-    )
+    report = latest_submitted_report(project)
     return ProjectPicture(
         evm=project_evm(project=project, as_of=today),
         report=report,

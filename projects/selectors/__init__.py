@@ -481,10 +481,10 @@ def _cost_summary(project: Project) -> CostSummary:
     )
 
 
-def project_overview(*, project: Project) -> ProjectOverview:
-    """Six queries: latest submitted report, milestones, costs by category, top open risks
-    by probability × impact, change requests, budget baselines (none until re-baselined)."""
-    latest = (
+def latest_submitted_report(project: Project) -> StatusReport | None:
+    """The project's latest submitted report in its current version (a corrected one is
+    replaced by its correction), with its author; one query."""
+    return (
         StatusReport.objects.filter(
             project=project, state=ReportState.SUBMITTED, superseded_by__isnull=True
         )
@@ -492,6 +492,12 @@ def project_overview(*, project: Project) -> ProjectOverview:
         .order_by("-period_end")
         .first()
     )
+
+
+def project_overview(*, project: Project) -> ProjectOverview:
+    """Six queries: latest submitted report, milestones, costs by category, top open risks
+    by probability × impact, change requests, budget baselines (none until re-baselined)."""
+    latest = latest_submitted_report(project)
     milestones = [
         MilestoneRow(
             milestone=m,

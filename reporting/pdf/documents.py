@@ -30,10 +30,11 @@ from governance.selectors.reviews import load_review, review_facts
 from ppm.charts.svg import render_svg
 from ppm.markdown import render_markdown
 from ppm.templatetags.conductor import format_money, signed_days
-from projects.choices import ChangeRequestState, RaidStatus, ReportState
+from projects.choices import ChangeRequestState, RaidStatus
 from projects.metrics import milestone_slip_days
-from projects.models import ChangeRequest, Milestone, Project, Risk, StatusReport
+from projects.models import ChangeRequest, Milestone, Project, Risk
 from projects.models.schedule import OPEN_AND_SLIPPING, slip_days
+from projects.selectors import latest_submitted_report
 from reporting.changes import what_changed
 from reporting.choices import ReportKind
 from reporting.models import ReportRun
@@ -146,14 +147,7 @@ def project_context(run: ReportRun, *, as_of: datetime) -> dict:
     )
     rollup = _rollup(project)
     currency = project.portfolio.currency
-    report = (
-        StatusReport.objects.filter(
-            project=project, state=ReportState.SUBMITTED, superseded_by__isnull=True
-        )
-        .select_related("author")
-        .order_by("-period_end")
-        .first()
-    )
+    report = latest_submitted_report(project)
     # The next open milestones, then the open ones furthest behind baseline not among them.
     open_milestones = Milestone.objects.filter(project=project, actual_date__isnull=True)
     upcoming = list(open_milestones.order_by("forecast_date", "pk")[:ONE_PAGER_MILESTONES])

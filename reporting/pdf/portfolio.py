@@ -26,10 +26,9 @@ from ppm.templatetags.conductor import (
 )
 from projects.choices import LifecycleState
 from projects.models import Milestone, Risk
-from projects.models.schedule import OPEN_AND_SLIPPING, slip_days
 from projects.selectors import IN_FLIGHT_STATES
 from reporting.changes import KINDS, Changes, what_changed
-from reporting.dashboard import Dashboard, portfolio_dashboard, selection_of
+from reporting.dashboard import Dashboard, portfolio_dashboard, selection_of, top_slips
 from reporting.dashboard_charts import bubble_chart, capacity_heatmap, s_curve
 from reporting.figures import Figure, tile_figures
 from reporting.kpis import CATALOGUE, Kpi, Unit
@@ -368,16 +367,7 @@ def top_risks(ids: list[int]) -> list[Risk]:
 
 def slipping_milestones(ids: list[int]) -> list[Milestone]:
     """Open milestones furthest behind baseline: the dashboard's top slips, a longer list."""
-    return list(
-        Milestone.objects.filter(
-            OPEN_AND_SLIPPING,
-            project__portfolio_id__in=ids,
-            project__state__in=IN_FLIGHT_STATES,
-        )
-        .annotate(slip=slip_days())
-        .select_related("project")
-        .order_by(slip_days().desc(), "pk")[:PACK_SLIPS]
-    )
+    return top_slips(ids, limit=PACK_SLIPS)
 
 
 # Gate decisions the pack lists (the latest); the heading counts them all.

@@ -3,7 +3,7 @@ they had when they lived in `portfolio`, the exports their /exports/ paths."""
 
 from django.urls import path
 
-from reporting.views import exports, gates, portfolios
+from reporting.views import exports, gates, portfolios, report_definitions
 from reporting.views import reports as report_views  # PDF report pages (issue 11)
 from reporting.views import trends as trend_views  # trends and what changed (issue 11)
 
@@ -34,4 +34,5 @@ urlpatterns = [
     ),
     # --- PDF report pages: library, runs, downloads, definitions (issue 11) ---
     *report_views.urlpatterns,
+    *report_definitions.urlpatterns,
 ]

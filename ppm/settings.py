@@ -11,8 +11,8 @@ from pathlib import Path
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
-from psycopg_pool import ConnectionPool
 
+from ppm.db import check_pooled_connection
 from ppm.env import (
     env_bool,
     env_database_url,
@@ -120,8 +120,9 @@ if env_bool("DB_POOL", True):
         "timeout": env_int("DB_POOL_TIMEOUT", 10),
         # A pooled connection outlives a PostgreSQL restart on our side only: without a check
         # on checkout, each stale one was a 500. The check is one empty round trip, and a
-        # dead connection is replaced before the request sees it.
-        "check": ConnectionPool.check_connection,
+        # dead connection is replaced before the request sees it; the first dead one found
+        # has every idle connection checked at once (ppm/db.py says why).
+        "check": check_pooled_connection,
     }
 # PostgreSQL's JIT compiles a query once its estimated cost crosses jit_above_cost: right for
 # long analytic queries, wrong for a web request. On rollup tables whose statistics lag their

@@ -52,6 +52,13 @@ def test_no_request_fails_after_postgresql_dropped_every_pooled_connection(live_
     # gives it back at its end: afterwards the pool holds connections the server will drop.
     assert [_get(url, session) for _ in range(3)] == [200, 200, 200]
     connection.close()  # the test's own connection goes back to the pool too
+    # A busy process's pool holds more: six idle connections at once. psycopg_pool tried dead
+    # ones one by one with 1 s, 2 s, 4 s … between them, so five dead ones made the next
+    # request wait out the pool's timeout and fail (ppm.db.check_pooled_connection).
+    pool = connection.pool
+    held = [pool.getconn() for _ in range(6)]
+    for conn in held:
+        pool.putconn(conn)
 
     dropped = _drop_every_other_connection()
 

@@ -57,7 +57,7 @@ def test_a_complete_environment_loads_and_parses_the_database_url():
     assert '"HOST": "db.example.org"' in result.stdout
     assert '"PORT": "5433"' in result.stdout
     assert '"pool"' in result.stdout  # psycopg 3 with Django's native connection pool
-    assert "check_connection" in result.stdout  # a stale pooled connection is replaced
+    assert "check_pooled_connection" in result.stdout  # a stale pooled connection is replaced
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ first time.
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -28,6 +29,10 @@ _FIELDS = (
 # Far enough for "29 February on a Monday" (28 years) to be found, bounded so a schedule
 # that can never fire ("31 February") is refused rather than searched for ever.
 _HORIZON_DAYS = 366 * 29
+
+
+# ASCII digits only: str.isdigit() takes "²" and "٣", which int() then refuses or reads.
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 class CronError(ValueError):
@@ -93,7 +98,7 @@ def _field(text: str, name: str, low: int, high: int, names: dict[str, int]) -> 
         step = 1
         if "/" in part:
             part, _, step_text = part.partition("/")
-            if not step_text.isascii() or not step_text.isdigit() or int(step_text) < 1:
+            if not _DIGITS.fullmatch(step_text) or int(step_text) < 1:
                 raise CronError(f"The {name} field's step “{step_text}” is not a whole number.")
             step = int(step_text)
         if part == "*":
@@ -115,7 +120,7 @@ def _value(text: str, name: str, low: int, high: int, names: dict[str, int]) -> 
     word = text.lower()
     if word in names:
         return names[word]
-    if not word.isascii() or not word.isdigit() or len(word) > 2:
+    if not _DIGITS.fullmatch(word) or len(word) > 2:
         raise CronError(
             f"The {name} field has “{text}”, which is not a number from {low} to {high}."
         )

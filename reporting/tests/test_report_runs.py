@@ -368,7 +368,7 @@ def test_a_mail_server_down_retries_with_backoff_then_fails(
     rendered, monkeypatch, director, portfolio, settings
 ):
     settings.MAILERS = {
-        "default": {"BACKEND": "reporting.tests.test_report_runs.DownBackend", "OPTIONS": {}}
+        "default": {"BACKEND": "ppm.tests.test_notification_delivery.DownBackend", "OPTIONS": {}}
     }
     monkeypatch.setattr(reports, "send_delivery", lambda *a, **k: None)
     director.email = "dora@example.org"
@@ -382,20 +382,6 @@ def test_a_mail_server_down_retries_with_backoff_then_fails(
     row.refresh_from_db()
     assert row.status == DeliveryStatus.FAILED and row.attempts == delivery.MAX_DELIVERY_ATTEMPTS
     assert "Connection refused" in row.error
-
-
-class DownBackend:
-    def __init__(self, **kwargs):
-        pass
-
-    def open(self):
-        raise ConnectionRefusedError(111, "Connection refused")
-
-    def close(self):
-        pass
-
-    def send_messages(self, messages):
-        raise ConnectionRefusedError(111, "Connection refused")
 
 
 def test_definition_save_works_out_the_next_firing_and_refuses_a_stale_edit(

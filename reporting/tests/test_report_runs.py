@@ -8,7 +8,10 @@ the real WeasyPrint pipeline (reporting.pdf.render.html_to_pdf).
 
 from __future__ import annotations
 
+import re
+import subprocess
 import threading
+import zlib
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -30,9 +33,12 @@ from reporting.choices import (
     RunStatus,
     RunTrigger,
 )
+from reporting.kpis import CATALOGUE
 from reporting.models import ReportDefinition, ReportDelivery, ReportRun, ReportSchedule
 from reporting.pdf import render
+from reporting.pdf.documents import svg
 from reporting.services import delivery, reports, schedules
+from reporting.trends import Series, trend_chart
 
 
 @pytest.fixture(autouse=True)
@@ -417,13 +423,70 @@ def test_definition_save_works_out_the_next_firing_and_refuses_a_stale_edit(
     assert ReportSchedule.objects.get(pk=d.pk).next_run_at is None
 
 
-def test_the_renderer_fetches_no_url_and_reads_no_local_file(tmp_path):
+@pytest.fixture
+def fetched(monkeypatch):
+    """Every URL WeasyPrint asks the renderer's fetcher for, with what it got."""
+    fetcher, asked = render._charts_only(), []
+    serve = fetcher.fetch
+
+    def recording(url, headers=None):
+        try:
+            response = serve(url, headers)
+        except ValueError:
+            asked.append((url, "refused"))
+            raise
+        asked.append((url, "served"))
+        return response
+
+    monkeypatch.setattr(fetcher, "fetch", recording)
+    return asked
+
+
+def test_the_renderer_fetches_no_url_and_reads_no_local_file(tmp_path, fetched):
     secret = tmp_path / "secret.png"
     secret.write_bytes(b"not for a report")
+    # An SVG that names the file in turn: the chart is served, never the file it names.
+    sneaky = render.chart_url(
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'>"
+        f"<image href='file://{secret}' width='10' height='10'/></svg>"
+    )
     pdf, pages = render.html_to_pdf(
         "<html lang='en'><head><title>t</title></head><body><p>Narrative</p>"
         f"<img src='file://{secret}' alt='a'><img src='http://127.0.0.1:9/x.png' alt='b'>"
-        "<img src='data:image/svg+xml;base64,PHN2Zy8+' alt='c'></body></html>"
+        "<img src='data:image/png;base64,iVBORw0KGgo=' alt='c'>"
+        "<img src='data:image/svg+xml;base64,!!!' alt='d'>"
+        f"<img src='{sneaky}' alt='e'></body></html>"
     )
     assert pages == 1 and pdf.startswith(b"%PDF-")
     assert b"not for a report" not in pdf
+    assert [outcome for url, outcome in fetched if url == sneaky] == ["served"]
+    refused = {url for url, outcome in fetched if outcome == "refused"}
+    assert f"file://{secret}" in refused and "http://127.0.0.1:9/x.png" in refused
+    assert "data:image/png;base64,iVBORw0KGgo=" in refused
+    assert "data:image/svg+xml;base64,!!!" in refused
+    assert [url for url, outcome in fetched if outcome == "served"] == [sneaky]
+
+
+def test_a_chart_is_drawn_as_vector_text_with_its_alternative_text(fetched):
+    kpi = next(k for k in CATALOGUE if k.key == "exposure")
+    chart = trend_chart(Series(kpi, None, []), chart_id="t-empty")
+    page = svg(chart)
+    assert page.startswith('<img class="chart-img" alt="') and chart.title in page
+    pdf, _pages = render.html_to_pdf(
+        f"<html lang='en'><head><title>t</title></head><body><figure>{page}</figure></body></html>"
+    )
+    assert [outcome for _url, outcome in fetched] == ["served"]
+    assert b"No snapshot yet" not in pdf  # compressed: read it as a reader does
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert "No snapshot yet" in text
+    # A figure in the tagged PDF (its structure is in compressed object streams), named by
+    # the chart's title and description.
+    structure = b"".join(
+        zlib.decompress(stream)
+        for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
+        if stream.startswith(b"x")
+    )
+    assert b"/Figure" in structure
+    assert f"/Alt ({chart.title}".encode() in structure

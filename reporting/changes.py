@@ -100,6 +100,11 @@ def _percent(before: Decimal, after: Decimal) -> str:
     return f" ({'+' if change > 0 else '−'}{abs(change):.1f} %)"
 
 
+# What a line names of its project: the rest of a project's row (its description, say) is not
+# read for each risk, milestone or decision listed.
+_PROJECT_FIELDS = ("project__name", "project__code", "project__portfolio_id")
+
+
 def what_changed(
     *,
     portfolio_ids: list[int],
@@ -231,6 +236,7 @@ def what_changed(
             )
         )
         .select_related("project")
+        .only("title", "probability", "impact", "created_at", *_PROJECT_FIELDS)
         .order_by("project__code", "created_at", "pk")
     )
     for risk in risks:
@@ -262,6 +268,7 @@ def what_changed(
         )
         .filter(latest__gt=F("standing"))
         .select_related("project")
+        .only("name", "is_key", "baseline_date", *_PROJECT_FIELDS)
         .order_by("project__code", "baseline_date", "pk")
     )
     for milestone in milestones:
@@ -289,6 +296,7 @@ def what_changed(
             decided_at__lt=end,
         )
         .select_related("project", "gate")
+        .only("attempt", "state", "decided_at", "portfolio_id", "gate__name", *_PROJECT_FIELDS)
         .order_by("project__code", "decided_at", "pk")
     )
     for review in reviews:

@@ -150,6 +150,7 @@ PHASE_KEYS["pdf_pack"] = (
     "pdf_pack_runs_s",
     "pdf_pack_html_s",
     "pdf_pack_layout_s",
+    "pdf_pack_collect_s",
     "pdf_pack_cold_s",
     "pdf_pack_portfolio_projects",
 )

@@ -1,10 +1,13 @@
-"""The core app's tables: notifications and how each person wants them mailed."""
+"""The core app's tables: notifications, how each person wants them mailed, and the personal
+API tokens people use to call /api/v1/."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ppm.choices import EmailPreference, EmailState, NotificationKind
@@ -108,3 +111,84 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.email}"
+
+
+# The longest an API token may live: a token is a password a program holds, so each one ends
+# and is replaced deliberately (the form offers 30, 90 or 365 days, or a date within this).
+API_TOKEN_MAX_LIFETIME = timedelta(days=366)
+
+
+class ApiToken(models.Model):
+    """A personal API token: a secret a person gives a program (a script, a BI tool) so it can
+    call /api/v1/ as them until the token expires or they revoke it."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=80, help_text="What the owner calls it, e.g. the program.")
+    # The secret's first 8 characters ("cnd_" and four more), shown in lists so the owner can
+    # tell which token a program holds; far too short to guess the rest from.
+    prefix = models.CharField(max_length=8)
+    # SHA-256 of the whole secret, in hex. The secret itself is never stored: a request is
+    # matched by hashing what it offers and looking the digest up, so no comparison of
+    # secrets runs in Python (nothing to time), and a copy of the table lets nobody in.
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    # Written at most once a minute per token (ppm.api.auth), so a busy script costs one
+    # UPDATE a minute rather than one per request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # The lookup of every API request (a constraint rather than unique=True, which
+            # would add a second index, for LIKE, that no query uses).
+            models.UniqueConstraint(fields=["digest"], name="api_token_digest_unique"),
+            # A name tells the owner's tokens apart while they can be used; a revoked token's
+            # name is free again.
+            models.UniqueConstraint(
+                fields=["owner", "name"],
+                condition=Q(revoked_at__isnull=True),
+                name="api_token_name_unique_unless_revoked",
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="api_token_has_a_name"),
+            models.CheckConstraint(
+                condition=Q(prefix__regex=r"^cnd_[A-Za-z0-9_-]{4}$"),
+                name="api_token_prefix_is_the_secret_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(digest__regex=r"^[0-9a-f]{64}$"),
+                name="api_token_digest_is_sha256_hex",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")),
+                name="api_token_expires_after_created",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__lte=F("created_at") + API_TOKEN_MAX_LIFETIME),
+                name="api_token_lifetime_at_most_366_days",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | Q(revoked_at__gte=F("created_at")),
+                name="api_token_revoked_after_created",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) → {self.owner_id}"
+
+    def ended(self, now: datetime) -> tuple[str, datetime] | None:
+        """How the token stopped working, if it has — ("revoked", when) or ("expired", when),
+        whichever came first — or None while it can be used."""
+        if self.revoked_at is not None and self.revoked_at < self.expires_at:
+            return "revoked", self.revoked_at
+        if self.expires_at <= now:
+            return "expired", self.expires_at
+        if self.revoked_at is not None:
+            return "revoked", self.revoked_at
+        return None
+
+    def is_live(self, now: datetime) -> bool:
+        return self.ended(now) is None

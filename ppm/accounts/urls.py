@@ -1,10 +1,10 @@
 """Sign-in, sign-out, password change and reset by e-mail, on Conductor's own pages (not the
-admin's)."""
+admin's); and each person's API tokens."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from ppm.accounts import views
+from ppm.accounts import tokens, views
 from ppm.accounts.forms import LoginForm
 
 urlpatterns = [
@@ -58,4 +58,8 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("no-role/", views.no_role, name="no-role"),
+    # Personal API tokens: the list and the form that makes one (its secret shown once, on
+    # the page answering the form), and revoking one.
+    path("tokens/", tokens.tokens_page, name="tokens"),
+    path("tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
 ]

@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "pgtrigger",
     "pghistory",
@@ -289,6 +292,14 @@ for _name in (
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1.")
 
+# --- Microsoft Project plans (XML) imported as milestones: read inside a web request too, so
+# a plan is capped by what it weighs and by its tasks (projects.imports.mspdi).
+MSPDI_IMPORT_MAX_BYTES = env_int("MSPDI_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+MSPDI_IMPORT_MAX_TASKS = env_int("MSPDI_IMPORT_MAX_TASKS", 20_000)
+for _name in ("MSPDI_IMPORT_MAX_BYTES", "MSPDI_IMPORT_MAX_TASKS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
+
 # --- Email (Django 6.1 MAILERS). SMTP in production; the console with DEBUG on.
 EMAIL_BACKEND_PATH = env_str(
     "EMAIL_BACKEND",
@@ -378,12 +389,37 @@ if HEALTHZ_WORKER_CACHE_SECONDS < 1:
 
 # --- API.
 REST_FRAMEWORK = {
+    # A personal API token first: a request carrying `Authorization: Bearer …` is judged by it
+    # alone, and this class's challenge makes DRF answer 401 (not 403) to a request with no
+    # credentials. Without the header, the browser's session (with its CSRF check).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "ppm.api.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "ppm.api.pagination.Cursor",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON only: the browsable API's forms would be a second UI to secure and keep accessible.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+}
+# /api/schema/ (OpenAPI 3) and its readers /api/docs/ (Swagger UI) and /api/redoc/, served
+# from drf-spectacular-sidecar's static files: nothing is fetched from a CDN.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Conductor API",
+    "DESCRIPTION": "Portfolios, projects and their records, the KPI catalogue and its figures. "
+    "Every endpoint shows what its user may see in the browser, no more.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Signed-in users only (a session or a token), as every other endpoint.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"RagEnum": "projects.choices.RAG"},
 }
 
 # --- Structured logging: one JSON object per line on stdout.

@@ -1,5 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 
 from ppm import inbox, views
 from ppm.accounts import urls as account_urls
@@ -12,6 +17,10 @@ urlpatterns = [
     path("healthz/worker", views.healthz_worker, name="healthz-worker"),
     path("accounts/", include(account_urls)),
     path("inbox/", include(inbox.urlpatterns)),
+    path("api/v1/", include("ppm.api.urls", namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("", include("reporting.urls")),
     path("projects/", include("projects.urls")),
     path("governance/", include("governance.urls")),

@@ -23,14 +23,16 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import timezone
 
 from ppm.models import Notification
 from ppm.notifications import notification_mark_read, notify
+from ppm.roles import Role
 from projects import services
 from projects.choices import ReportState
 from projects.models import Milestone, Project, StatusReport
 from reporting.engine import recompute
-from tests.browser_support import DESKTOP, shoot, sign_in
+from tests.browser_support import DESKTOP, PASSWORD, person, shoot, sign_in
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -370,6 +372,33 @@ def _report_pages(project: Project) -> list[tuple[str, str | None, str]]:
     ]
 
 
+def _token_pages(owner) -> list[tuple[str, str | None, str]]:
+    """The owner's API tokens: one in use (used today), one revoked and one expired (both
+    greyed); and the page that shows a new token's secret once, which answers the form (see
+    SUBMITTED)."""
+    from ppm.accounts.tokens import api_token_create
+    from ppm.models import ApiToken
+
+    now = timezone.now()
+    for name in ("Power BI refresh", "Old laptop script", "Trial import"):
+        api_token_create(owner=owner, name=name, expires_at=now + timedelta(days=90), now=now)
+    tokens = ApiToken.objects.filter(owner=owner)
+    tokens.filter(name="Power BI refresh").update(last_used_at=now)
+    tokens.filter(name="Old laptop script").update(revoked_at=now)
+    tokens.filter(name="Trial import").update(
+        created_at=now - timedelta(days=40), expires_at=now - timedelta(days=10)
+    )
+    return [
+        ("API tokens", owner.username, "/accounts/tokens/"),
+        ("API token created", owner.username, "/accounts/tokens/"),
+    ]
+
+
+# Pages that answer a form: the walk opens the path, fills the fields (by label) and presses
+# the button, and checks the page that comes back.
+SUBMITTED = {"API token created": ("Create token", {"Name": "Nightly export"})}
+
+
 def _pages(project: Project) -> list[tuple[str, str | None, str]]:
     """(page name, who opens it — None when signed out, path) for every page type."""
     pk = project.pk
@@ -443,6 +472,7 @@ def _pages(project: Project) -> list[tuple[str, str | None, str]]:
         ("trends", director, f"/portfolios/trends/?portfolio={portfolio.pk}"),
         ("project trends", "pm", f"/portfolios/projects/{pk}/trends/"),
         *_report_pages(project),  # PDF report pages (issue 11)
+        *_token_pages(project.manager),  # personal API tokens
     ]
 
 
@@ -474,24 +504,35 @@ def _describe(name: str, violations: list[dict]) -> str:
     return "\n".join(out)
 
 
-def test_every_page_type_has_no_critical_or_serious_axe_violation(
-    browser, live_server, demo, settings, tmp_path
-):
-    settings.MEDIA_ROOT = tmp_path  # the PDF of a finished report run (issue 11)
+def _open(page, url: str, name: str):
+    """Go to `url` (and submit its form, for a page in SUBMITTED); the response of the page
+    that ends up shown."""
+    response = page.goto(url)
+    if name in SUBMITTED:
+        button, fields = SUBMITTED[name]
+        for label, value in fields.items():
+            page.get_by_label(label, exact=True).fill(value)
+        with page.expect_navigation() as navigation:
+            page.get_by_role("button", name=button).click()
+        response = navigation.value
+    page.wait_for_load_state("networkidle")
+    return response
+
+
+def _axe_walk(browser, base: str, pages, password: str) -> dict[str, list[dict]]:
+    """axe's violations on each of `pages` ((name, who, path), each opened as `who`)."""
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
-    base = live_server.url
     source = AXE.read_text()
     results: dict[str, list[dict]] = {}
     signed_in_as: str | None = None
-    for name, who, path in _pages(demo):
+    for name, who, path in pages:
         if who != signed_in_as:
             page.context.clear_cookies()
             if who is not None:
-                sign_in(page, base, who, DEMO_PASSWORD)
+                sign_in(page, base, who, password)
             signed_in_as = who
-        response = page.goto(f"{base}{path}")
-        page.wait_for_load_state("networkidle")
+        response = _open(page, f"{base}{path}", name)
         # The page checked is the page meant: right status, signed in as its reader.
         expected = int(name) if name in ("403", "404") else 200
         assert response.status == expected, f"{name}: {path} answered {response.status}"
@@ -501,9 +542,10 @@ def test_every_page_type_has_no_critical_or_serious_axe_violation(
         assert outcome["passed"] > 10, f"{name}: axe checked almost nothing"
         results[name] = outcome["violations"]
     context.close()
+    return results
 
-    REPORT.write_text(_table(results))
-    print(_table(results))
+
+def _assert_nothing_blocking(results: dict[str, list[dict]]) -> None:
     failing = {
         name: violations
         for name, violations in results.items()
@@ -512,6 +554,28 @@ def test_every_page_type_has_no_critical_or_serious_axe_violation(
     assert not failing, "axe found critical or serious violations:\n" + "\n".join(
         _describe(name, violations) for name, violations in failing.items()
     )
+
+
+def test_every_page_type_has_no_critical_or_serious_axe_violation(
+    browser, live_server, demo, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path  # the PDF of a finished report run (issue 11)
+    results = _axe_walk(browser, live_server.url, _pages(demo), DEMO_PASSWORD)
+
+    REPORT.write_text(_table(results))
+    print(_table(results))
+    _assert_nothing_blocking(results)
+
+
+def test_the_api_tokens_pages_have_no_critical_or_serious_axe_violation(
+    browser, live_server, transactional_db
+):
+    """The token pages alone, without the demo organisation (`-k tokens`): quicker to run
+    while working on them, and it leaves docs/accessibility.md to the full walk."""
+    owner = person("tess.token", "Tess", "Token", Role.PROJECT_MANAGER)
+    results = _axe_walk(browser, live_server.url, _token_pages(owner), PASSWORD)
+    print(_table(results))
+    _assert_nothing_blocking(results)
 
 
 def test_screenshots_of_pages_the_accessibility_fixes_touched(browser, live_server, demo):

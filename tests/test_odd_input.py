@@ -153,6 +153,10 @@ def _kwarg_sets(name: str, params: list[str], world) -> list[dict]:
             choices = [(owner or world["project"]).pk]
         elif param in world["ids"]:
             choices = world["ids"][param]
+        elif param == "project":  # the API's rollups are addressed by their project
+            choices = [world["project"].pk]
+        elif param == "key":  # the API's KPI catalogue
+            choices = ["cpi", "no_such_kpi"]
         elif param == "fmt":
             choices = ["csv", "xlsx"]
         elif param == "fiscal_year":

@@ -8,7 +8,7 @@ directed by `director`, then requested by each persona with GET and with an empt
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -221,6 +221,76 @@ def test_anonymous_users_are_sent_to_sign_in_from_the_inbox(client, pm):
         assert client.post(url)["Location"].startswith("/accounts/login/")
     note.refresh_from_db()
     assert note.read_at is None
+
+
+# --- API tokens and the API: each person's own tokens, for every role -------------------------
+# The token pages are for anyone with a role (a token acts as its owner; without a role there
+# is nothing to reach: 403); another person's token is absent (404), as a missing id is. The
+# API answers every signed-in person (by session or token) and 401 to anyone else.
+
+# Every URL name of the token pages and of the API, with (GET, empty POST) for a person with a
+# role, for one without, and for an anonymous caller.
+TOKEN_AND_API_URLS = {
+    "tokens": ((200, 200), (403, 403), (302, 302)),  # the empty form comes back with errors
+    "token-revoke": ((405, 302), (405, 403), (405, 302)),  # the person's own token
+    "api:me": ((200, 405), (200, 405), (401, 401)),
+}
+
+
+def _token_and_api_names() -> set[str]:
+    """The token pages' URL names, and the API endpoints of ppm/api/views.py (the routed
+    resources, ppm/api/router.py, are listed by their own checks)."""
+    from ppm.accounts import urls as account_urls
+
+    names = {p.name for p in account_urls.urlpatterns if "token" in p.name}
+    api = next(e for e in get_resolver().url_patterns if getattr(e, "namespace", "") == "api")
+    own = [p for p in api.url_patterns if getattr(p, "callback", None) is not None]
+    own = [p for p in own if p.callback.__module__ == "ppm.api.views"]
+    return names | {f"api:{p.name}" for p in own}
+
+
+def test_every_token_page_and_api_endpoint_is_in_the_matrix():
+    assert _token_and_api_names() == set(TOKEN_AND_API_URLS)
+
+
+def _token(owner, name: str):
+    from django.utils import timezone
+
+    from ppm.accounts.tokens import api_token_create
+
+    now = timezone.now()
+    expires_at = now + timedelta(days=30)
+    return api_token_create(owner=owner, name=name, expires_at=expires_at, now=now).token
+
+
+@pytest.mark.parametrize("persona", ["pm", "director", "pmo", "executive", "outsider", None])
+def test_token_pages_and_the_api_answer_each_role_as_the_rules_say(
+    client, request, other_pm, persona
+):
+    user = request.getfixturevalue(persona) if persona else None
+    theirs = _token(other_pm, "Raj's")
+    # The revoke URL is for a token of the person's own (anonymous: of someone's).
+    urls = {
+        "tokens": reverse("tokens"),
+        "token-revoke": reverse("token-revoke", args=[_token(user or other_pm, "Script").pk]),
+        "api:me": reverse("api:me"),
+    }
+    if user is not None:
+        client.force_login(user)
+    column = 2 if user is None else (1 if persona == "outsider" else 0)
+    for name, url in urls.items():
+        get, post = TOKEN_AND_API_URLS[name][column]
+        assert client.get(url).status_code == get, (persona, name)
+        response = client.post(url, {})
+        assert response.status_code == post, (persona, name)
+        if post == 302 and user is None:
+            assert response["Location"].startswith("/accounts/login/"), name
+
+    # Another person's token: absent for someone with a role, refused for someone without.
+    expected = {None: 302, "outsider": 403}.get(persona, 404)
+    assert client.post(reverse("token-revoke", args=[theirs.pk])).status_code == expected
+    theirs.refresh_from_db()
+    assert theirs.revoked_at is None
 
 
 # --- The workflow builder: the PMO configures, directors and executives read ------------------

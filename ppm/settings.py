@@ -6,6 +6,7 @@ A missing or malformed variable stops start-up with ImproperlyConfigured naming 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -401,10 +402,17 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["ppm.api.throttling.PerTokenThrottle"],
     # JSON only: the browsable API's forms would be a second UI to secure and keep accessible.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
 }
+# Requests per token (each of a person's tokens counts alone) and per person's session.
+API_RATE_TOKEN = env_str("API_RATE_TOKEN", "600/min")
+API_RATE_SESSION = env_str("API_RATE_SESSION", "1200/min")
+for _name, _rate in (("API_RATE_TOKEN", API_RATE_TOKEN), ("API_RATE_SESSION", API_RATE_SESSION)):
+    if not re.fullmatch(r"[1-9][0-9]{0,6}/(s|sec|m|min|h|hour|d|day)", _rate):
+        raise ImproperlyConfigured(f"{_name}={_rate!r} is not a rate such as 600/min.")
 # /api/schema/ (OpenAPI 3) and its readers /api/docs/ (Swagger UI) and /api/redoc/, served
 # from drf-spectacular-sidecar's static files: nothing is fetched from a CDN.
 SPECTACULAR_SETTINGS = {

@@ -142,3 +142,25 @@ def test_a_list_runs_the_same_queries_for_10_and_50_rows(director, portfolio, na
             assert client.get(reverse(name), {"page_size": size}).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_each_token_has_its_own_rate_budget_then_429_with_retry_after(settings, pmo):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ppm.accounts.tokens import api_token_create
+
+    settings.API_RATE_TOKEN = "3/min"
+    now = timezone.now()
+    first, second = (
+        api_token_create(owner=pmo, name=n, expires_at=now + timedelta(days=1), now=now).secret
+        for n in ("first", "second")
+    )
+    url = reverse("api:kpi-list")
+    answers = [APIClient().get(url, HTTP_AUTHORIZATION=f"Bearer {first}") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert int(answers[-1].headers["Retry-After"]) > 0
+    assert "Request was throttled" in answers[-1].json()["detail"]
+    # The person's other token is not held back by the first one's budget.
+    assert APIClient().get(url, HTTP_AUTHORIZATION=f"Bearer {second}").status_code == 200

@@ -19,7 +19,8 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from portfolio.tests.factories import PortfolioFactory
@@ -68,7 +69,7 @@ def test_no_operation_answers_with_a_server_error(db, pmo_token, some_rows, wsgi
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(
+        @hypothesis_settings(
             max_examples=SCHEMATHESIS_EXAMPLES,
             deadline=None,
             suppress_health_check=list(HealthCheck),

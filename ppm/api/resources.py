@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from portfolio.models import Portfolio
 from ppm.access import scope
 from ppm.api.pagination import ByProject, Cursor
+from ppm.api.writes import MilestoneWrites
 from projects.choices import RAG, ReportState
 from projects.models import (
     ChangeRequest,
@@ -172,7 +173,7 @@ def record_viewset(model, *, fields, filters=(), ordering=("id",), related=(), *
     )
 
 
-MilestoneViewSet = record_viewset(
+_Milestones = record_viewset(
     Milestone,
     fields=[
         "name",
@@ -187,6 +188,14 @@ MilestoneViewSet = record_viewset(
     filters=["is_key"],
     ordering=("id", "baseline_date", "forecast_date"),
 )
+
+
+class MilestoneViewSet(MilestoneWrites, _Milestones):
+    """Milestones of the projects the user may see. Who may change the project edits them
+    through the UI's services: PATCH (name, description, key, weight), POST …/reforecast/
+    and …/achieve/, each with If-Match (see ppm/api/writes.py)."""
+
+
 RiskViewSet = record_viewset(
     Risk,
     fields=[

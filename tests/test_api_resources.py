@@ -164,3 +164,18 @@ def test_each_token_has_its_own_rate_budget_then_429_with_retry_after(settings, 
     assert "Request was throttled" in answers[-1].json()["detail"]
     # The person's other token is not held back by the first one's budget.
     assert APIClient().get(url, HTTP_AUTHORIZATION=f"Bearer {second}").status_code == 200
+
+
+def test_flat_rows_equal_what_the_model_serializer_writes(pmo, two_portfolios):
+    from rest_framework import serializers
+
+    from ppm.api.resources import ProjectSerializer, ProjectViewSet
+
+    mine, _theirs = two_portfolios
+    mine[0].forecast_finish = mine[0].baseline_finish
+    mine[0].save()
+    rows = ProjectViewSet.base_queryset.order_by("code")
+    flat = ProjectSerializer(rows, many=True).data
+    generic = [serializers.ModelSerializer.to_representation(ProjectSerializer(), r) for r in rows]
+    assert flat == generic and len(flat) == 5
+    assert flat[0]["forecast_finish"] == mine[0].baseline_finish.isoformat()

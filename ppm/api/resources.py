@@ -10,11 +10,12 @@ queries whatever its page size (tests/test_api_resources.py pins them).
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
-from rest_framework import serializers, viewsets
+from django.db.models import F, Q
+from rest_framework import ISO_8601, serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from portfolio.models import Portfolio
 from ppm.access import scope
@@ -79,10 +80,53 @@ class PortfolioViewSet(ScopedViewSet):
 # --- Projects ------------------------------------------------------------------------------
 
 
-class ProjectSerializer(serializers.ModelSerializer):
-    manager = serializers.CharField(source="manager.username", read_only=True, default=None)
-    sponsor = serializers.CharField(source="sponsor.username", read_only=True, default=None)
-    health = serializers.CharField(source="rollup.health_rag", read_only=True, default=None)
+def iso_dates(field: serializers.DateField) -> bool:
+    """Whether the field writes dates as ISO 8601 (DRF's default), as date.isoformat does."""
+    form = getattr(field, "format", api_settings.DATE_FORMAT)
+    return form in (ISO_8601, None) and not isinstance(field, serializers.DateTimeField)
+
+
+class FlatRows(serializers.ModelSerializer):
+    """A ModelSerializer whose rows are written straight from their attributes: ids of
+    related rows, text, numbers and dates, each as DRF's own field would write it. A list of
+    fifty rows spent most of its serialising time in the fields' machinery (bench (h)); a
+    field of any other kind is written by the field itself. tests/test_api_resources.py
+    checks that the rows equal ModelSerializer's."""
+
+    _PLAIN = (serializers.CharField, serializers.IntegerField, serializers.BooleanField)
+
+    def _plan(self):
+        plan = []
+        for name, field in self.fields.items():
+            if isinstance(field, serializers.PrimaryKeyRelatedField):
+                kind, attr = "id", self.Meta.model._meta.get_field(field.source).attname
+            elif isinstance(field, serializers.DateField) and iso_dates(field):
+                kind, attr = "date", field.source
+            elif isinstance(field, self._PLAIN) and "." not in field.source:
+                kind, attr = "plain", field.source
+            else:
+                kind, attr = "field", field
+            plan.append((name, kind, attr))
+        return plan
+
+    def to_representation(self, instance):
+        plan = self.__dict__.get("_cached_plan") or self.__dict__.setdefault(
+            "_cached_plan", self._plan()
+        )
+        row = {}
+        for name, kind, attr in plan:
+            if kind == "field":
+                row[name] = attr.to_representation(attr.get_attribute(instance))
+                continue
+            value = getattr(instance, attr)
+            row[name] = value.isoformat() if kind == "date" and value is not None else value
+        return row
+
+
+class ProjectSerializer(FlatRows):
+    manager = serializers.CharField(source="manager_name", read_only=True, default=None)
+    sponsor = serializers.CharField(source="sponsor_name", read_only=True, default=None)
+    health = serializers.CharField(source="health_rag", read_only=True, default=None)
 
     class Meta:
         model = Project
@@ -107,6 +151,14 @@ class ProjectSerializer(serializers.ModelSerializer):
         ]
 
 
+# The people's usernames and the rollup's health are joined in as three columns, not as three
+# related rows of every field (a rollup row has some fifty): the list's SQL is compiled and its
+# rows built in a third of the time (bench (h)).
+_PROJECT_COLUMNS = [
+    f for f in ProjectSerializer.Meta.fields if f not in ("manager", "sponsor", "health")
+]
+
+
 class ProjectFilter(django_filters.FilterSet):
     code = django_filters.CharFilter(lookup_expr="iexact")
     name = django_filters.CharFilter(lookup_expr="icontains", max_length=200)
@@ -121,7 +173,11 @@ class ProjectFilter(django_filters.FilterSet):
 class ProjectViewSet(ScopedViewSet):
     """Projects the user may see, with their rule health from the rollups."""
 
-    base_queryset = Project.objects.select_related("manager", "sponsor", "rollup")
+    base_queryset = Project.objects.only(*_PROJECT_COLUMNS).annotate(
+        manager_name=F("manager__username"),
+        sponsor_name=F("sponsor__username"),
+        health_rag=F("rollup__health_rag"),
+    )
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilter
     ordering_fields = ["code", "name", "baseline_finish", "forecast_finish"]

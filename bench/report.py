@@ -43,6 +43,10 @@ def _le(limit: float) -> Callable[[Any, Mapping[str, Any]], bool]:
     return lambda value, results: value is not None and value <= limit
 
 
+def _ge(limit: float) -> Callable[[Any, Mapping[str, Any]], bool]:
+    return lambda value, results: value is not None and value >= limit
+
+
 def _lt(limit: float) -> Callable[[Any, Mapping[str, Any]], bool]:
     return lambda value, results: value is not None and value < limit
 
@@ -104,6 +108,18 @@ ROWS: tuple[Row, ...] = (
     Row("(f) My approvals p50, 500 open reviews", "approvals_p50_ms", "ms"),
     Row("(f) My approvals p95, 500 open reviews", "approvals_p95_ms", "ms", "≤ 100 ms", _le(100)),
     Row("(f) My approvals SQL queries", "approvals_queries", ""),
+    Row("(h) API project list p95, 50 rows", "api_list_p95_ms", "ms", "≤ 100 ms", _le(100)),
+    Row("(h) API project list, requests/s", "api_list_rps", "/s"),
+    Row("(h) bare .values() view, requests/s", "api_values_rps", "/s"),
+    Row("(h) API / bare view throughput", "api_ratio", "×", "≥ 0.5", _ge(0.5)),
+    Row("(h) API SQL queries, 50 rows", "api_queries_page50", ""),
+    Row(
+        "(h) API SQL queries, 10 rows",
+        "api_queries_page10",
+        "",
+        "= 50 rows",
+        _same_as("api_queries_page50"),
+    ),
     Row("(g) health pack pages", "pdf_pack_pages", "", "≈ 10"),
     Row("(g) health pack PDF, one core", "pdf_pack_s", "s", "≤ 3 s", _le(3)),
     Row("(g) dashboard p95, idle", "dashboard_p95_ms_idle", "ms"),

@@ -154,6 +154,17 @@ PHASE_KEYS["pdf_pack"] = (
     "pdf_pack_cold_s",
     "pdf_pack_portfolio_projects",
 )
+PHASE_KEYS["api"] = (
+    "api_list_p50_ms",
+    "api_list_p95_ms",
+    "api_list_mean_ms",
+    "api_list_rps",
+    "api_values_p95_ms",
+    "api_values_rps",
+    "api_ratio",
+    "api_queries_page50",
+    "api_queries_page10",
+)
 PHASE_KEYS["pdf_during"] = (
     "dashboard_p95_ms_idle",
     "dashboard_p95_ms_during_pdf",
@@ -752,6 +763,9 @@ def main(argv: list[str] | None = None) -> int:
         "(f) My approvals: a reviewer with 500 open reviews",
         lambda: measure_approvals(requests=args.dashboard_requests),
     )
+    from bench.api import measure_api
+
+    phases.run("api", "(h) the API's project list against a bare .values() view", measure_api)
     from bench.reports import measure_dashboard_during_pdf, measure_pdf_pack
 
     phases.run("pdf_pack", "(g) a ten-page health pack PDF on one core", measure_pdf_pack)

@@ -41,6 +41,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 AXE_VERSION = "4.14.1"
 AXE = Path(__file__).parent / "vendor" / f"axe-core-{AXE_VERSION}" / "axe.min.js"
 REPORT = Path(settings.BASE_DIR) / "docs" / "accessibility.md"
+MSPDI_PLAN = Path(settings.BASE_DIR) / "projects" / "tests" / "fixtures" / "mspdi" / "plan.xml"
 IMPACTS = ("critical", "serious", "moderate", "minor")
 BLOCKING = ("critical", "serious")
 DEMO_PASSWORD = "demo"
@@ -396,7 +397,14 @@ def _token_pages(owner) -> list[tuple[str, str | None, str]]:
 
 # Pages that answer a form: the walk opens the path, fills the fields (by label) and presses
 # the button, and checks the page that comes back.
-SUBMITTED = {"API token created": ("Create token", {"Name": "Nightly export"})}
+SUBMITTED = {
+    "API token created": ("Create token", {"Name": "Nightly export"}),
+    # A file field is given a file (a Path): the preview of a Microsoft Project plan's import.
+    "milestone import preview": (
+        "Check the plan",
+        {"Microsoft Project XML file": MSPDI_PLAN},
+    ),
+}
 
 
 def _pages(project: Project) -> list[tuple[str, str | None, str]]:
@@ -423,6 +431,8 @@ def _pages(project: Project) -> list[tuple[str, str | None, str]]:
         ("status editor", "pm", f"/projects/{pk}/status/{draft.pk}/"),
         ("submitted report", "pm", f"/projects/{pk}/status/{submitted.pk}/"),
         ("milestones", "pm", f"/projects/{pk}/milestones/"),
+        ("milestone import", "pm", f"/projects/{pk}/milestones/import/"),
+        ("milestone import preview", "pm", f"/projects/{pk}/milestones/import/"),
         ("costs", "pm", f"/projects/{pk}/costs/"),
         ("RAID risks", "pm", f"/projects/{pk}/raid/?kind=risks"),
         ("RAID issues", "pm", f"/projects/{pk}/raid/?kind=issues"),
@@ -511,7 +521,11 @@ def _open(page, url: str, name: str):
     if name in SUBMITTED:
         button, fields = SUBMITTED[name]
         for label, value in fields.items():
-            page.get_by_label(label, exact=True).fill(value)
+            field = page.get_by_label(label, exact=True)
+            if isinstance(value, Path):
+                field.set_input_files(value)
+            else:
+                field.fill(value)
         with page.expect_navigation() as navigation:
             page.get_by_role("button", name=button).click()
         response = navigation.value

@@ -337,6 +337,7 @@ def test_the_sweep_covers_every_section(world):
         "reporting:portfolio-projects-export",
     } <= names
     assert {"projects:lessons-search", "login"} <= names
+    assert {"projects:milestone-import", "projects:milestone-import-apply"} <= names
 
 
 def test_the_probe_sees_what_a_view_reads(client, pmo, world):

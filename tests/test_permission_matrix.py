@@ -113,6 +113,9 @@ def test_the_matrix_covers_the_project_sections(world):
     names = {name for name, _ in urls_for(world)}
     assert {"projects:detail", "projects:history", "reporting:portfolio-detail"} <= names
     assert {"governance:scores", "governance:ranking", "governance:ranking-apply"} <= names
+    # The Microsoft Project plan import: a write of the project's like the milestone forms.
+    assert {"projects:milestone-import", "projects:milestone-import-apply"} <= names
+    assert not {"projects:milestone-import", "projects:milestone-import-apply"} & READ_ONLY_NAMES
 
 
 @pytest.mark.parametrize("persona", ["pm", "director", "pmo"])

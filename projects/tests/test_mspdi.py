@@ -26,6 +26,7 @@ from projects.imports.mspdi import (
     apply_milestones,
     parse_mspdi,
     plan_milestones,
+    reading,  # where the limits and the parser are looked up
 )
 from projects.models import Milestone, MilestoneForecast, RollupState
 from projects.services import DomainError
@@ -476,7 +477,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(project, pm, mo
     def must_not_parse(*args, **kwargs):
         raise AssertionError("a file over the limit was parsed")
 
-    monkeypatch.setattr(mspdi, "iterparse", must_not_parse)
+    monkeypatch.setattr(reading, "iterparse", must_not_parse)
     huge = PLAN_XML + b" " * (mspdi.MSPDI_MAX_BYTES - len(PLAN_XML) + 1)
     with pytest.raises(DomainError) as refused:
         import_into(project, pm, huge)
@@ -488,13 +489,13 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(project, pm, mo
 
 
 def test_the_size_limit_says_how_large_the_file_is(monkeypatch):
-    monkeypatch.setattr(mspdi, "MSPDI_MAX_BYTES", 4 * 1024)
+    monkeypatch.setattr(reading, "MSPDI_MAX_BYTES", 4 * 1024)
     with pytest.raises(DomainError, match=r"^The file is 32 KB; plans of at most 4 KB are read."):
         parse_mspdi(PLAN_XML)
 
 
 def test_an_item_with_too_many_elements_is_refused(monkeypatch):
-    monkeypatch.setattr(mspdi, "MAX_ELEMENTS_PER_ITEM", 1_000)
+    monkeypatch.setattr(reading, "MAX_ELEMENTS_PER_ITEM", 1_000)
     padded = task_xml(1).replace("</Task>", "<x/>" * 1_000 + "</Task>")
     with pytest.raises(DomainError, match="One item of the file holds more than 1,000 XML"):
         parse_mspdi(mspdi_xml(padded))

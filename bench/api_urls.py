@@ -8,28 +8,19 @@ from django.urls import path
 
 from ppm.access import scope
 from ppm.api.auth import TokenAuthentication
+from ppm.api.resources import ProjectSerializer
 from ppm.urls import urlpatterns as app_urlpatterns
 from projects.models import Project
 
-FIELDS = (
-    "id",
-    "code",
-    "name",
-    "portfolio_id",
-    "program_id",
-    "manager__username",
-    "sponsor__username",
-    "category",
-    "delivery_method",
-    "state",
-    "phase",
-    "baseline_start",
-    "baseline_finish",
-    "forecast_finish",
-    "actual_finish",
-    "rollup__health_rag",
-    "version",
-)
+# The API's own columns, read as plain values (the people and the health joined in).
+_JOINED = {
+    "portfolio": "portfolio_id",
+    "program": "program_id",
+    "manager": "manager__username",
+    "sponsor": "sponsor__username",
+    "health": "rollup__health_rag",
+}
+FIELDS = tuple(_JOINED.get(f, f) for f in ProjectSerializer.Meta.fields)
 
 
 def values_page(request: HttpRequest) -> JsonResponse:

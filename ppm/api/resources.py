@@ -252,23 +252,20 @@ class MilestoneViewSet(MilestoneWrites, _Milestones):
     and …/achieve/, each with If-Match (see ppm/api/writes.py)."""
 
 
+# What risks and issues share (projects.models.raid.RaidItem).
+_RAID_FIELDS = ["title", "description", "owner", "due_date", "status", "closed_at", "version"]
+_RAID_TIMES = ["created_at", "updated_at"]
+
 RiskViewSet = record_viewset(
     Risk,
     fields=[
-        "title",
-        "description",
-        "owner",
-        "due_date",
-        "status",
+        *_RAID_FIELDS,
         "probability",
         "impact",
         "cost_impact",
         "response",
         "response_plan",
-        "closed_at",
-        "version",
-        "created_at",
-        "updated_at",
+        *_RAID_TIMES,
     ],
     filters=["status", "probability", "impact"],
     ordering=("id", "due_date", "created_at"),
@@ -277,18 +274,7 @@ RiskViewSet = record_viewset(
 )
 IssueViewSet = record_viewset(
     Issue,
-    fields=[
-        "title",
-        "description",
-        "owner",
-        "due_date",
-        "status",
-        "priority",
-        "closed_at",
-        "version",
-        "created_at",
-        "updated_at",
-    ],
+    fields=[*_RAID_FIELDS, "priority", *_RAID_TIMES],
     filters=["status", "priority"],
     ordering=("id", "due_date", "created_at"),
     related=("owner",),

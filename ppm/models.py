@@ -1,5 +1,5 @@
-"""The core app's tables: notifications, how each person wants them mailed, and the personal
-API tokens people use to call /api/v1/."""
+"""The core app's tables: notifications, how each person wants them mailed, the personal
+API tokens people use to call /api/v1/, and the calendar feeds of a portfolio's milestones."""
 
 from __future__ import annotations
 
@@ -192,3 +192,62 @@ class ApiToken(models.Model):
 
     def is_live(self, now: datetime) -> bool:
         return self.ended(now) is None
+
+
+class CalendarFeed(models.Model):
+    """A calendar subscription of one portfolio's milestones: a secret address a person gives
+    their calendar program (Outlook, Google, Apple), which shows what they may see of the
+    portfolio until they revoke it or lose their rights to it."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    # Deleting a portfolio deletes its feeds: there is nothing left for them to show.
+    portfolio = models.ForeignKey(
+        "portfolio.Portfolio", on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    name = models.CharField(
+        max_length=80, help_text="What the owner calls it, e.g. where it is subscribed."
+    )
+    # The secret's first 8 characters ("cal_" and four more), shown in the owner's list so
+    # they can tell which address a calendar holds; far too short to guess the rest from.
+    prefix = models.CharField(max_length=8)
+    # SHA-256 of the whole secret, in hex; the secret itself is never stored (as ApiToken's).
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Written at most once an hour per feed (ppm.feeds), so a calendar polling every few
+    # minutes costs one UPDATE an hour.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # The lookup of every fetch.
+            models.UniqueConstraint(fields=["digest"], name="calendar_feed_digest_unique"),
+            models.UniqueConstraint(
+                fields=["owner", "name"],
+                condition=Q(revoked_at__isnull=True),
+                name="calendar_feed_name_unique_unless_revoked",
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="calendar_feed_has_a_name"),
+            models.CheckConstraint(
+                condition=Q(prefix__regex=r"^cal_[A-Za-z0-9_-]{4}$"),
+                name="calendar_feed_prefix_is_the_secret_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(digest__regex=r"^[0-9a-f]{64}$"),
+                name="calendar_feed_digest_is_sha256_hex",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | Q(revoked_at__gte=F("created_at")),
+                name="calendar_feed_revoked_after_created",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) → {self.owner_id}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None

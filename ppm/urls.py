@@ -6,7 +6,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from ppm import inbox, views
+from ppm import feeds, inbox, views
 from ppm.accounts import urls as account_urls
 
 urlpatterns = [
@@ -16,6 +16,9 @@ urlpatterns = [
     path("healthz/ready", views.healthz_ready, name="healthz-ready"),
     path("healthz/worker", views.healthz_worker, name="healthz-worker"),
     path("accounts/", include(account_urls)),
+    # Calendar feeds: the owner's page, and the feed a calendar program fetches (ppm/feeds.py).
+    path("accounts/feeds/", include(feeds.page_urlpatterns)),
+    path("feeds/", include(feeds.feed_urlpatterns)),
     path("inbox/", include(inbox.urlpatterns)),
     path("api/v1/", include("ppm.api.urls", namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

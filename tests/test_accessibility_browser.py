@@ -395,10 +395,30 @@ def _token_pages(owner) -> list[tuple[str, str | None, str]]:
     ]
 
 
+def _feed_pages(owner, portfolio) -> list[tuple[str, str | None, str]]:
+    """The owner's calendar feeds: one in use (fetched today) and one revoked (greyed); and
+    the page that shows a new feed's address once, which answers the form (the portfolio
+    chosen in advance by the query string; see SUBMITTED)."""
+    from ppm.feeds import calendar_feed_create
+    from ppm.models import CalendarFeed
+
+    now = timezone.now()
+    for name in ("Outlook at work", "Old phone"):
+        calendar_feed_create(owner=owner, portfolio=portfolio, name=name, now=now)
+    feeds = CalendarFeed.objects.filter(owner=owner)
+    feeds.filter(name="Outlook at work").update(last_used_at=now)
+    feeds.filter(name="Old phone").update(revoked_at=now)
+    return [
+        ("calendar feeds", owner.username, "/accounts/feeds/"),
+        ("calendar feed created", owner.username, f"/accounts/feeds/?portfolio={portfolio.pk}"),
+    ]
+
+
 # Pages that answer a form: the walk opens the path, fills the fields (by label) and presses
 # the button, and checks the page that comes back.
 SUBMITTED = {
     "API token created": ("Create token", {"Name": "Nightly export"}),
+    "calendar feed created": ("Create feed", {"Name": "Google Calendar"}),
     # A file field is given a file (a Path): the preview of a Microsoft Project plan's import.
     "milestone import preview": (
         "Check the plan",
@@ -483,6 +503,7 @@ def _pages(project: Project) -> list[tuple[str, str | None, str]]:
         ("project trends", "pm", f"/portfolios/projects/{pk}/trends/"),
         *_report_pages(project),  # PDF report pages (issue 11)
         *_token_pages(project.manager),  # personal API tokens
+        *_feed_pages(project.portfolio.director, project.portfolio),  # calendar feeds
     ]
 
 
@@ -588,6 +609,19 @@ def test_the_api_tokens_pages_have_no_critical_or_serious_axe_violation(
     while working on them, and it leaves docs/accessibility.md to the full walk."""
     owner = person("tess.token", "Tess", "Token", Role.PROJECT_MANAGER)
     results = _axe_walk(browser, live_server.url, _token_pages(owner), PASSWORD)
+    print(_table(results))
+    _assert_nothing_blocking(results)
+
+
+def test_the_calendar_feeds_pages_have_no_critical_or_serious_axe_violation(
+    browser, live_server, transactional_db
+):
+    """The calendar feed pages alone, without the demo organisation (`-k calendar_feeds`)."""
+    from portfolio.tests.factories import PortfolioFactory
+
+    owner = person("dana.feeds", "Dana", "Feeds", Role.DIRECTOR)
+    portfolio = PortfolioFactory(director=owner, name="Enterprise Applications")
+    results = _axe_walk(browser, live_server.url, _feed_pages(owner, portfolio), PASSWORD)
     print(_table(results))
     _assert_nothing_blocking(results)
 

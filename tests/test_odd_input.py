@@ -57,8 +57,14 @@ SHORT_KINDS = ("unicode digits", "nul", "huge int", "long digits", "last date")
 # Keys whose name carries an id (the what-if's act-<id>/v-<id>), with odd ids.
 ODD_ID_KEYS = ("act-²", "v-²", "act-99999999999999999999", "v-99999999999999999999")
 HUGE_ID = "99999999999999999999"
-# URL kwargs that are not ids: a password-reset link's user and token (a wrong one is fine).
-TEXT_KWARGS = {"uidb64": ["MQ"], "token": ["set-password"], "key": ["cpi", "status_overdue"]}
+# URL kwargs that are not ids: a password-reset link's user and token (a wrong one is fine);
+# a calendar feed's secret (unknown, malformed and non-ASCII: each a 404).
+TEXT_KWARGS = {
+    "uidb64": ["MQ"],
+    "token": ["set-password"],
+    "key": ["cpi", "status_overdue"],
+    "secret": ["cal_" + "A" * 40, "cal_²⁰²⁶", "9" * 4500],
+}
 
 # The admin is Django's own (and NUL never reaches it: ppm.middleware refuses it first); the
 # health check waits for a worker this test has none of.
@@ -338,6 +344,7 @@ def test_the_sweep_covers_every_section(world):
     } <= names
     assert {"projects:lessons-search", "login"} <= names
     assert {"projects:milestone-import", "projects:milestone-import-apply"} <= names
+    assert {"feeds", "feed-revoke", "feed-ics"} <= names
 
 
 def test_the_probe_sees_what_a_view_reads(client, pmo, world):

@@ -296,6 +296,75 @@ def test_token_pages_and_the_api_answer_each_role_as_the_rules_say(
     assert theirs.revoked_at is None
 
 
+# --- Calendar feeds: each person's own, and the feed fetched with no session ------------------
+# The page is for anyone with a role (403 without); another person's feed is absent (404). The
+# feed itself answers a GET with no session, 200 while its owner may see the portfolio (a
+# project manager sees none) and the same 404 otherwise; it only reads (POST: 405).
+
+# (GET, empty POST) for a person with a role, for one without, and for an anonymous caller.
+FEED_PAGE_URLS = {
+    "feeds": ((200, 200), (403, 403), (302, 302)),  # the empty form comes back with errors
+    "feed-revoke": ((405, 302), (405, 403), (405, 302)),  # the person's own feed
+}
+# The feed of a feed owned by each persona, fetched without a session: (GET, POST).
+FEED_FETCH = {
+    "director": (200, 405),
+    "pmo": (200, 405),
+    "executive": (200, 405),
+    "pm": (404, 405),
+    "outsider": (404, 405),
+}
+
+
+def test_every_calendar_feed_url_is_in_the_matrix():
+    from ppm import feeds
+
+    names = {p.name for p in [*feeds.page_urlpatterns, *feeds.feed_urlpatterns]}
+    assert names == {*FEED_PAGE_URLS, "feed-ics"}
+
+
+def _feed(owner, portfolio, name: str):
+    """A feed row for `owner` (made directly: the service refuses a portfolio out of scope,
+    and this checks what happens to one anyway); returns (feed, secret)."""
+    from ppm.feeds import new_secret, secret_digest
+    from ppm.models import CalendarFeed
+
+    secret = new_secret()
+    feed = CalendarFeed.objects.create(
+        owner=owner, portfolio=portfolio, name=name, prefix=secret[:8], digest=secret_digest(secret)
+    )
+    return feed, secret
+
+
+@pytest.mark.parametrize("persona", ["pm", "director", "pmo", "executive", "outsider", None])
+def test_calendar_feeds_answer_each_role_as_the_rules_say(
+    client, request, other_director, portfolio, persona
+):
+    user = request.getfixturevalue(persona) if persona else None
+    theirs, _ = _feed(other_director, portfolio, "Otto's")
+    own, secret = _feed(user or other_director, portfolio, "Phone")
+    urls = {"feeds": reverse("feeds"), "feed-revoke": reverse("feed-revoke", args=[own.pk])}
+    fetch = reverse("feed-ics", args=[secret])
+    if persona is not None:  # fetched before signing in: a calendar program has no session
+        get, post = FEED_FETCH[persona]
+        assert (client.get(fetch).status_code, client.post(fetch).status_code) == (get, post)
+        client.force_login(user)
+    column = 2 if user is None else (1 if persona == "outsider" else 0)
+    for name, url in urls.items():
+        get, post = FEED_PAGE_URLS[name][column]
+        assert client.get(url).status_code == get, (persona, name)
+        response = client.post(url, {})
+        assert response.status_code == post, (persona, name)
+        if post == 302 and user is None:
+            assert response["Location"].startswith("/accounts/login/"), name
+
+    # Another person's feed: absent for someone with a role, refused for someone without.
+    expected = {None: 302, "outsider": 403}.get(persona, 404)
+    assert client.post(reverse("feed-revoke", args=[theirs.pk])).status_code == expected
+    theirs.refresh_from_db()
+    assert theirs.revoked_at is None
+
+
 # --- The workflow builder: the PMO configures, directors and executives read ------------------
 
 BUILDER_READ_PAGES = {"workflows", "workflow", "workflow-rules", "change-rules"}

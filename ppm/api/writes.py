@@ -10,6 +10,8 @@ field, as the form would show it next to the field.
 
 from __future__ import annotations
 
+import re
+
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
@@ -43,6 +45,10 @@ class PreconditionFailed(APIException):
         self.current_version = current_version
 
 
+# A version as this API writes it: ASCII digits (not "٣", not "1e9"), at most nine of them.
+_VERSION = re.compile(r"[0-9]{1,9}")
+
+
 def etag(version: int) -> str:
     return f'"{version}"'
 
@@ -53,7 +59,7 @@ def expected_version(request, current: int) -> int:
     if not header:
         raise PreconditionRequired()
     value = header.removeprefix("W/").strip('"')
-    if not value.isascii() or not value.isdecimal() or len(value) > 9:
+    if not _VERSION.fullmatch(value):
         raise ValidationError({"If-Match": ['An ETag as this API sends it, e.g. "3".']})
     if int(value) != current:
         raise PreconditionFailed(current)

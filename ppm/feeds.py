@@ -12,10 +12,8 @@ functions below, `calendar_feed_create` and `calendar_feed_revoke`.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
@@ -37,8 +35,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from portfolio.models import Portfolio
 from ppm.access import scope
-from ppm.accounts.tokens import _no_control_characters, _require_a_role
+from ppm.accounts.forms import no_control_characters
+from ppm.api import auth
+from ppm.api.auth import PREFIX_LENGTH, secret_digest
 from ppm.models import CalendarFeed
+from ppm.roles import require_a_role
 from projects.choices import LifecycleState
 from projects.models import Milestone
 
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 SECRET_PREFIX = "cal_"  # noqa: S105 - the format's marker, not a secret
 # Anything else is refused before the database is asked (ASCII only: no NUL, no space).
 SECRET_PATTERN = re.compile(r"cal_[A-Za-z0-9_-]{40}")
-PREFIX_LENGTH = 8
 # Live feeds one person may hold: one per calendar program and portfolio is a handful.
 MAX_LIVE_FEEDS = 10
 # last_used_at is written at most this often: calendars poll every few minutes to hours.
@@ -80,12 +80,8 @@ class CreatedFeed:
 
 
 def new_secret() -> str:
-    """`cal_` and 40 URL-safe characters (30 random bytes in base64, no padding)."""
-    return SECRET_PREFIX + secrets.token_urlsafe(30)
-
-
-def secret_digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+    """`cal_` and 40 URL-safe characters, made as an API token's secret is."""
+    return auth.new_secret(SECRET_PREFIX)
 
 
 # --- Reads --------------------------------------------------------------------------------------
@@ -319,7 +315,7 @@ class FeedForm(forms.Form):
         label="Name",
         max_length=NAME_MAX,
         help_text="Where you subscribe to it, e.g. “Outlook at work” or “Phone”.",
-        validators=[_no_control_characters],
+        validators=[no_control_characters],
         error_messages={
             "required": "Give the feed a name, so you can tell it apart later.",
             "max_length": "A name is at most %(limit_value)d characters (this one has "
@@ -352,7 +348,7 @@ def _site(request: HttpRequest) -> str:
 def feeds_page(request: HttpRequest) -> HttpResponse:
     """The person's calendar feeds and the form to make one; a made feed's address is shown
     on the page that answers the form, once."""
-    _require_a_role(request)
+    require_a_role(request.user, why="Calendar feeds are for people with a role in Conductor.")
     now = timezone.now()
     portfolios = portfolios_for_feeds(owner=request.user)
     if request.method == "POST":
@@ -405,7 +401,7 @@ def feeds_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def feed_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Revoke one of the person's feeds (the list asks to confirm first)."""
-    _require_a_role(request)
+    require_a_role(request.user, why="Calendar feeds are for people with a role in Conductor.")
     try:
         feed = calendar_feed_revoke(owner=request.user, pk=pk, now=timezone.now())
     except CalendarFeed.DoesNotExist:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 
 
 class Role(StrEnum):
@@ -31,3 +32,10 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[Role]:
 
 def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
     return user.is_authenticated and (user.is_superuser or bool(roles_of(user).intersection(roles)))
+
+
+def require_a_role(user: AbstractBaseUser | AnonymousUser, *, why: str) -> None:
+    """403 with `why` unless `user` holds some role: what acts as a person (a token, a feed)
+    is for someone who has something to reach."""
+    if not has_role(user, *ALL_ROLES):
+        raise PermissionDenied(why)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django import forms
@@ -54,3 +55,14 @@ class LoginForm(ThrottledLoginMixin, AuthenticationForm):
 
 class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
     """The admin's sign-in form: staff only, throttled like ours."""
+
+
+def no_control_characters(value: str) -> None:
+    """A field validator for names people give things (tokens, feeds): NUL has Django's own
+    message (every CharField refuses it); tabs, escapes and other control characters would
+    only hide in a list."""
+    if any(unicodedata.category(c) == "Cc" and c != "\x00" for c in value):
+        raise forms.ValidationError(
+            "Use letters, digits, spaces and punctuation: no control characters.",
+            code="control",
+        )

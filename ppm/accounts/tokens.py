@@ -10,7 +10,6 @@ a token on the API are ppm.api.auth's.
 from __future__ import annotations
 
 import logging
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -19,7 +18,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -28,9 +26,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ppm.accounts.forms import no_control_characters
 from ppm.api.auth import PREFIX_LENGTH, new_secret, secret_digest
 from ppm.models import API_TOKEN_MAX_LIFETIME, ApiToken
-from ppm.roles import ALL_ROLES, has_role
+from ppm.roles import require_a_role
 
 log = logging.getLogger(__name__)
 
@@ -139,22 +138,12 @@ def api_token_revoke(*, owner: AbstractBaseUser, pk: int, now: datetime) -> ApiT
 # --- The form -----------------------------------------------------------------------------------
 
 
-def _no_control_characters(value: str) -> None:
-    # NUL has Django's own message (every CharField refuses it); tabs, escapes and other
-    # control characters would only hide in a list.
-    if any(unicodedata.category(c) == "Cc" and c != "\x00" for c in value):
-        raise forms.ValidationError(
-            "Use letters, digits, spaces and punctuation: no control characters.",
-            code="control",
-        )
-
-
 class TokenForm(forms.Form):
     name = forms.CharField(
         label="Name",
         max_length=NAME_MAX,
         help_text="What will use it, e.g. “Power BI refresh” or “nightly export script”.",
-        validators=[_no_control_characters],
+        validators=[no_control_characters],
         error_messages={
             "required": "Give the token a name, so you can tell it apart later.",
             "max_length": "A name is at most %(limit_value)d characters (this one has "
@@ -223,18 +212,12 @@ class TokenForm(forms.Form):
 # --- Views --------------------------------------------------------------------------------------
 
 
-def _require_a_role(request: HttpRequest) -> None:
-    # A token acts as its owner: someone without a role in Conductor has nothing to reach.
-    if not has_role(request.user, *ALL_ROLES):
-        raise PermissionDenied("API tokens are for people with a role in Conductor.")
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
 def tokens_page(request: HttpRequest) -> HttpResponse:
     """The person's tokens and the form to make one; a made token's secret is shown on the
     page that answers the form, once (nothing else ever shows it again)."""
-    _require_a_role(request)
+    require_a_role(request.user, why="API tokens are for people with a role in Conductor.")
     now = timezone.now()
     if request.method == "POST":
         form = TokenForm(request.POST, now=now)
@@ -284,7 +267,7 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Revoke one of the person's tokens (the list asks to confirm first)."""
-    _require_a_role(request)
+    require_a_role(request.user, why="API tokens are for people with a role in Conductor.")
     try:
         token = api_token_revoke(owner=request.user, pk=pk, now=timezone.now())
     except ApiToken.DoesNotExist:

@@ -40,10 +40,10 @@ LAST_USED_GRAIN = timedelta(minutes=1)
 MALFORMED = "Malformed token."
 
 
-def new_secret() -> str:
-    """A fresh secret: `cnd_` and 40 URL-safe characters (30 random bytes in base64, which is
-    exactly 40 characters with no padding)."""
-    return SECRET_PREFIX + secrets.token_urlsafe(SECRET_RANDOM_CHARS * 3 // 4)
+def new_secret(prefix: str = SECRET_PREFIX) -> str:
+    """A fresh secret: `prefix` (a token's `cnd_`, a calendar feed's `cal_`) and 40 URL-safe
+    characters (30 random bytes in base64, which is exactly 40 characters with no padding)."""
+    return prefix + secrets.token_urlsafe(SECRET_RANDOM_CHARS * 3 // 4)
 
 
 def secret_digest(secret: str) -> str:
